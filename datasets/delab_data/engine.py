@@ -57,21 +57,33 @@ def run_task(root: str, request: Request, task: Task) -> ChunkReport:
     report = ChunkReport()
     for name in prod.tables:
         spec = TABLES[name]
+        needed_later = name in _needed_by_others(prod.name)
+        if not (request.writes(name) or needed_later):
+            continue
         data = conform(spec, made[name])
         report.rows[name] = data.num_rows
-        _write_formats(Path(root), spec.domain, name, spec.formats, task.chunk, data, data, spec.variant, report)
+        formats = ("parquet",) if not request.writes(name) else request.formats_of(spec.formats)
+        _write_formats(Path(root), spec.domain, name, formats, task.chunk, data, data, spec.variant, report)
         if spec.dirty is not None and not request.dirty.is_clean:
             _write_dirty(Path(root), spec, data, request, ctx, task.chunk, report)
     return report
 
 
+def _needed_by_others(producer: str) -> set[str]:
+    """Tables of ``producer`` that other producers read (always written as Parquet)."""
+    return {need for p in PRODUCERS.values() if p.name != producer for need in p.needs}
+
+
 def _write_dirty(root: Path, spec, data: pa.Table, request: Request, ctx, chunk: int, report) -> None:
     from .dirty import make_dirty
 
+    if not request.writes(spec.name):
+        return
     dirty = make_dirty(spec, data, request.dirty, ctx.rng(f"dirty/{spec.name}"))
     report.dirty_rows[spec.name] = dirty.typed.num_rows
     report.damage[spec.name] = dict(dirty.counts)
-    _write_formats(root, spec.domain, spec.name, spec.formats, chunk, dirty.typed, dirty.text, "dirty", report)
+    formats = request.formats_of(spec.formats)
+    _write_formats(root, spec.domain, spec.name, formats, chunk, dirty.typed, dirty.text, "dirty", report)
 
 
 def _write_formats(root, domain, name, formats, chunk, typed, text, variant, report) -> None:
@@ -175,7 +187,7 @@ def _finish(tmp: Path, request: Request, producers, reports: list[ChunkReport]) 
         files.update(report.files)
     files.update(_join_text_parts(tmp))
     tables: dict[str, Any] = {}
-    for name in sorted(t for p in producers for t in p.tables):
+    for name in sorted(t for p in producers for t in p.tables if any(t in r.rows for r in reports)):
         spec = TABLES[name]
         entry: dict[str, Any] = {
             "domain": spec.domain,

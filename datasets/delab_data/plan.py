@@ -18,6 +18,7 @@ class Request:
     seed: int = 42
     dirty: DirtyRates = field(default_factory=DirtyRates)
     tables: tuple[str, ...] | None = None  # None: every table
+    formats: tuple[str, ...] | None = None  # None: each table's declared formats
 
     def params(self) -> dict[str, object]:
         """The parameters recorded in the manifest and compared to decide whether to regenerate."""
@@ -29,7 +30,16 @@ class Request:
             "scale": self.scale.as_dict(),
             "dirty": self.dirty.as_dict(),
             "tables": sorted(self.tables) if self.tables else "all",
+            "formats": sorted(self.formats) if self.formats else "declared",
         }
+
+    def writes(self, table: str) -> bool:
+        """Whether ``table`` is written (producers may make more tables than were asked for)."""
+        return self.tables is None or table in self.tables
+
+    def formats_of(self, declared: tuple[str, ...]) -> tuple[str, ...]:
+        """The formats a table is written in under this request."""
+        return declared if self.formats is None else tuple(f for f in declared if f in self.formats)
 
 
 @dataclass(frozen=True)
