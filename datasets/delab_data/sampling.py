@@ -142,6 +142,45 @@ class GroupedZipf:
         return self.order[self.offsets[groups] + zipf_ranks(rng.random(len(groups)), size, self.s)]
 
 
+def zipf_weights(rng: np.random.Generator, n: int, s: float = 1.0) -> np.ndarray:
+    """Popularity weights of ``n`` items (sum 1): Zipf over ranks, ranks shuffled over the items."""
+    w = 1.0 / np.arange(1, n + 1, dtype=np.float64) ** s
+    w = w[rng.permutation(n)]
+    return w / w.sum()
+
+
+class StartedChoice:
+    """Weighted choice of an item within a group *among the items already started* on a given day.
+
+    For customers who order only after they signed up, restaurants that take orders only once open,
+    and so on. Items are sorted by (group, start day) once, so each draw is two binary searches on the
+    key plus one on the running weight sum. A draw for a group with no started item falls back to any
+    item of the group (make sure every group has an item that starts early).
+    """
+
+    _GROUP = 1 << 32  # key = group * _GROUP + start day + _DAY0: groups and days never mix
+    _DAY0 = 1 << 20
+
+    def __init__(self, groups: np.ndarray, start_days: np.ndarray, weights: np.ndarray) -> None:
+        key = np.asarray(groups, dtype=np.int64) * self._GROUP + np.asarray(start_days, np.int64) + self._DAY0
+        self.order = np.argsort(key, kind="stable")
+        self.keys = key[self.order]
+        self.cum = np.concatenate([[0.0], np.cumsum(np.asarray(weights, np.float64)[self.order])])
+
+    def draw(self, rng: np.random.Generator, groups: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """One item index (into the original arrays) per (group, day) pair."""
+        g = np.asarray(groups, dtype=np.int64) * self._GROUP
+        lo = np.searchsorted(self.keys, g, side="left")
+        hi = np.searchsorted(self.keys, g + np.asarray(days, np.int64) + self._DAY0, side="right")
+        empty = hi <= lo
+        hi[empty] = np.searchsorted(self.keys, g[empty] + self._GROUP, side="left")
+        if np.any(hi <= lo):
+            raise ValueError("asked for an item of a group that has none")
+        u = self.cum[lo] + rng.random(len(lo)) * (self.cum[hi] - self.cum[lo])
+        pos = np.clip(np.searchsorted(self.cum, u, side="right") - 1, lo, hi - 1)
+        return self.order[pos]
+
+
 def exact_sample(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
     """Sorted indices of exactly ``round(rate * n)`` of ``n`` rows, without replacement."""
     k = min(n, round(rate * n))
