@@ -52,7 +52,7 @@ lint:
 	$(BIN)/delab data-dictionary --check
 
 pytest:
-	DELAB_SCALE=tiny $(BIN)/pytest -n $(WORKERS) --dist loadgroup
+	DELAB_SCALE=tiny $(BIN)/pytest -n $(WORKERS) --dist loadfile
 
 bench: bench-data bench-grade  ## every benchmark (prints ratios against anchors measured in the same run)
 

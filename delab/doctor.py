@@ -148,7 +148,8 @@ def render(findings: list[Finding]) -> str:
     lines = []
     for f in findings:
         mark = "ok " if f.ok else ("ERR" if f.required else "warn")
-        lines.append(f"[{mark:>4}] {f.name}: {f.detail}" + ("" if f.ok or not f.fix else f"\n       → {f.fix}"))
+        hint = "" if f.ok or not f.fix else f"\n       → {f.fix}"
+        lines.append(f"[{mark:>4}] {f.name}: {f.detail}{hint}")
     return "\n".join(lines)
 
 

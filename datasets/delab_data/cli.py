@@ -28,7 +28,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     data.add_argument("--engine", choices=["local", "spark"], default="local",
                       help="local process pool, or Spark (SPARK_MASTER, default local[2])")
     data.add_argument("--force", action="store_true", help="replace an existing different dataset")
-    data.add_argument("--verify", action="store_true", help="re-hash an existing dataset against its manifest")
+    data.add_argument("--verify", action="store_true",
+                      help="re-hash an existing dataset against its manifest")
     data.add_argument("--quiet", action="store_true", help="no progress bar")
     data.set_defaults(func=run_data)
 

@@ -44,7 +44,8 @@ def render() -> str:
 
 
 def _table_section(spec: Table) -> list[str]:
-    files = ", ".join(f"`{table_path(Path(), spec.domain, spec.name, f, spec.variant)}`" for f in spec.formats)
+    paths = (table_path(Path(), spec.domain, spec.name, f, spec.variant) for f in spec.formats)
+    files = ", ".join(f"`{p}`" for p in paths)
     lines = [f"### `{spec.name}`", "", spec.doc, "", f"- Grain: {spec.grain}", f"- Files: {files}"]
     if spec.dirty is not None:
         lines.append(f"- Dirty variant: {_dirty_summary(spec)}")

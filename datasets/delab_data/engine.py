@@ -153,12 +153,12 @@ def generate(
 def _run_waves(tmp: Path, request: Request, producers, workers: int, progress: bool) -> list[ChunkReport]:
     plan = [tasks(wave, request.scale) for wave in waves(producers)]
     reports: list[ChunkReport] = []
-    with tqdm(total=sum(map(len, plan)), desc="generating chunks", unit="chunk", disable=not progress) as bar:
-        with _executor(workers) as run:
-            for wave in plan:
-                for report in run((str(tmp), request, task) for task in wave):
-                    reports.append(report)
-                    bar.update()
+    bar = tqdm(total=sum(map(len, plan)), desc="generating chunks", unit="chunk", disable=not progress)
+    with bar, _executor(workers) as run:
+        for wave in plan:
+            for report in run((str(tmp), request, task) for task in wave):
+                reports.append(report)
+                bar.update()
     return reports
 
 
@@ -255,7 +255,8 @@ def _check_replace(out: Path, existing: dict[str, Any] | None, force: bool) -> N
                         "pass --force to replace it")
     raise DataError(
         f"{out} already holds a dataset made with seed {existing.get('seed')} and scale "
-        f"{(existing.get('scale') or {}).get('name')}; pass --force to replace it, or --out to write elsewhere"
+        f"{(existing.get('scale') or {}).get('name')}; pass --force to replace it, "
+        "or --out to write elsewhere"
     )
 
 

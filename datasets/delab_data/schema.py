@@ -50,7 +50,8 @@ class DirtySpec:
     non_negative: tuple[str, ...] = ()  # may be made negative (impossible values)
     interval: tuple[str, str] | None = None  # (start, end): end may be moved before start
     timestamps: tuple[str, ...] = ()  # may be malformed in text formats
-    spelling: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)  # col → value → variants
+    #: column → correct value → its misspellings
+    spelling: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     key: str | None = None  # identifying column kept by near duplicates
 
 

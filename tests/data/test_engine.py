@@ -159,7 +159,7 @@ def test_bad_arguments_are_explained() -> None:
     with pytest.raises(ScaleError, match="at least 100"):
         parse_scale("10")
     assert parse_scale("trips=2000,orders=500").orders == 500
-    with pytest.raises(DialError, match="between 0 and 0.5"):
+    with pytest.raises(DialError, match=r"between 0 and 0\.5"):
         parse_dial("nulls=0.9")
     with pytest.raises(DialError, match="cannot read"):
         parse_dial("bogus=1")
