@@ -12,7 +12,7 @@ SCALE  ?= $(or $(DELAB_SCALE),small)
 WORKERS ?= 2
 UV_PIN := $(shell grep -E '^uv==' requirements.lock)
 
-.PHONY: help setup lock data lab release test lint pytest bench bench-data bench-grade clean clean-data distclean
+.PHONY: help setup lock data lab release test lint pytest strip bench bench-data bench-grade clean clean-data distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -51,8 +51,13 @@ lint:
 	$(BIN)/ruff check .
 	$(BIN)/delab data-dictionary --check
 
-pytest:
-	DELAB_SCALE=tiny $(BIN)/pytest -n $(WORKERS) --dist loadfile
+LECTURES = $(wildcard weeks/*/lecture.ipynb)
+pytest:  ## the test suite, plus every lecture notebook executed top to bottom (nbval, lax)
+	DELAB_SCALE=tiny $(BIN)/pytest -n $(WORKERS) --dist loadfile tests $(if $(LECTURES),--nbval-lax $(LECTURES))
+
+NOTEBOOKS = $(shell git ls-files '*.ipynb')
+strip:  ## remove outputs from every notebook in the repository
+	$(if $(NOTEBOOKS),$(BIN)/nbstripout --keep-id $(NOTEBOOKS),@echo "no notebooks")
 
 bench: bench-data bench-grade  ## every benchmark (prints ratios against anchors measured in the same run)
 
