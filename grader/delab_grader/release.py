@@ -1,0 +1,79 @@
+"""Release: the student notebook generated from the source with nbgrader's own preprocessors.
+
+Only ``weeks/<week>/assignment.ipynb`` is written; lecture notebooks and other files in the week's
+folder are never touched. The same chain records the assignment's cells in the gradebook (SaveCells).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+from nbgrader.preprocessors import (
+    CheckCellMetadata,
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ClearOutput,
+    ClearSolutions,
+    ComputeChecksums,
+    LockCells,
+    SaveCells,
+)
+
+from delab_grader.course import NOTEBOOK_ID, Course, GraderError
+from delab_grader.gradebook import open_gradebook
+
+#: nbgrader's GenerateAssignment chain, minus header/footer and test instantiation.
+CHAIN = (
+    LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums, SaveCells,
+    ClearHiddenTests, ClearMarkScheme, ComputeChecksums, CheckCellMetadata,
+)  # fmt: skip
+
+
+def student_notebook(source: Path, week: str, db_url: str) -> NotebookNode:
+    """The released notebook of ``source``; its cells are saved in the gradebook on the way."""
+    nb = nbformat.read(source, as_version=4)
+    with open_gradebook(db_url) as gb:
+        gb.update_or_create_assignment(week)
+    resources = {"nbgrader": {"assignment": week, "notebook": NOTEBOOK_ID, "db_url": db_url}}
+    try:
+        for step in CHAIN:
+            nb, resources = step().preprocess(nb, resources)
+    except RuntimeError as exc:  # SaveCells refuses to drop cells that already have grades
+        raise GraderError(f"cannot release {week}: {exc}. Grades already recorded are kept.") from exc
+    return nb
+
+
+def render(nb: NotebookNode) -> str:
+    """The exact text written for a released notebook (stable, so releases can be compared)."""
+    return nbformat.writes(nb) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def release(course: Course, week: str) -> Path:
+    """Write ``weeks/<week>/assignment.ipynb`` from the source; returns its path."""
+    course.require_week(week)
+    course.state.mkdir(parents=True, exist_ok=True)
+    target = course.release(week)
+    write_atomic(target, render(student_notebook(course.source(week), week, course.db_url)))
+    return target
+
+
+def out_of_sync(course: Course, week: str, scratch_db: str) -> bool:
+    """True if the committed student notebook differs from a fresh release (gradebook: ``scratch_db``)."""
+    if not course.release(week).is_file():
+        return True
+    fresh = json.loads(render(student_notebook(course.source(week), week, scratch_db)))
+    return json.loads(course.release(week).read_text()) != fresh
