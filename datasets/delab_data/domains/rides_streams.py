@@ -1,0 +1,170 @@
+"""Tables derived from a chunk of trips: GPS pings, app events, and the schema-drifted v2 export."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..sampling import exact_sample, lognormal, take_strings, uniform_times
+from .rides_dims import CITIES, DST_OFFSET_HOURS, PLATFORMS, VEHICLE_TYPES
+from .rides_trips import STATUSES, TripChunk
+from .rides_world import World
+
+PING_SHARE = 0.03  # share of completed trips whose GPS trace is kept
+SESSION_SHARE = 0.05  # share of trips whose app session is logged
+BROWSE_SHARE = 0.02  # sessions without a ride, per trip
+LATE_SHARE = 0.03  # share of events that reach the pipeline minutes late
+EVENT_TYPES = ("app_open", "search", "request_ride", "accept_ride", "cancel", "complete_ride", "rate")
+USER_TYPES = ("rider", "driver")
+V2_CUTOVER_DAYS = 63  # the v2 export starts nine weeks into the period
+KM_PER_MILE = 1.609344
+S = 1_000  # ms per second
+
+
+def _ingest(rng: np.random.Generator, event_ms: np.ndarray) -> np.ndarray:
+    """Arrival time: a second or two after the event; ``LATE_SHARE`` arrive 1-20 minutes late."""
+    n = len(event_ms)
+    lag = lognormal(rng, 1.5 * S, 0.6, n).astype(np.int64)
+    late = rng.random(n) < LATE_SHARE
+    return event_ms + lag + np.where(late, rng.integers(60 * S, 1_200 * S, n), 0)
+
+
+def _ts(ms: np.ndarray) -> pa.Array:
+    return pa.array(ms.view("datetime64[ms]"), pa.timestamp("ms"))
+
+
+def gps_pings(rng: np.random.Generator, w: World, t: TripChunk) -> pa.Table:
+    """Pings every 15-30 s along a sample of completed trips, in arrival (ingest) order."""
+    done = np.flatnonzero(~t.cancelled)
+    rows = done[exact_sample(rng, len(done), PING_SHARE)]
+    start, dur = t.start_ms[rows], t.end_ms[rows] - t.start_ms[rows]
+    every = rng.integers(15 * S, 30 * S + 1, len(rows))
+    k = np.minimum(dur // every + 1, 999)
+    of = np.repeat(np.arange(len(rows)), k)
+    seq = np.arange(len(of)) - np.repeat(np.cumsum(k) - k, k)
+    event = start[of] + seq * every[of]
+    frac = ((event - start[of]) / np.maximum(dur[of], 1))[:, None]
+    ends = [_points(rng, w, z[rows]) for z in (t.pickup, t.dropoff)]
+    pos = ends[0][of] + frac * (ends[1][of] - ends[0][of]) + rng.normal(0, 0.0002, (len(of), 2))
+    mean_kmh = t.distance[rows] / np.maximum(dur, 1) * 3_600_000
+    speed = np.where(seq == 0, 0.0, np.round(mean_kmh[of] * lognormal(rng, 1.0, 0.35, len(of)), 1))
+    ingest = _ingest(rng, event)
+    order = np.argsort(ingest, kind="stable")
+    trip_id = t.ids[rows][of]
+    return pa.table(
+        {
+            "ping_id": pa.array((trip_id * 1000 + seq)[order], pa.int64()),
+            "trip_id": pa.array(trip_id[order], pa.int64()),
+            "driver_id": pa.array(w.drivers.ids[t.driver[rows]][of][order], pa.int64()),
+            "event_time": _ts(event[order]),
+            "ingest_time": _ts(ingest[order]),
+            "lat": pa.array(np.round(pos[order, 0], 6)),
+            "lon": pa.array(np.round(pos[order, 1], 6)),
+            "speed_kmh": pa.array(speed[order]),
+        }
+    )
+
+
+def _points(rng: np.random.Generator, w: World, zone: np.ndarray) -> np.ndarray:
+    """A street address near each zone's centre, as (lat, lon) rows."""
+    centre = np.column_stack([w.zones.lat[zone], w.zones.lon[zone]])
+    return centre + rng.normal(0, 0.004, (len(zone), 2))
+
+
+def app_events(
+    rng: np.random.Generator, w: World, t: TripChunk, first_unit: int, span: tuple[np.datetime64, ...]
+) -> pa.Table:
+    """Rider and driver app events of a sample of trips plus browse-only sessions, in arrival order."""
+    n = len(t)
+    rows = exact_sample(rng, n, SESSION_SHARE)
+    m = len(rows)
+    request = t.start_ms[rows] - rng.integers(60 * S, 420 * S, m)
+    search = request - rng.integers(10 * S, 120 * S, m)
+    opened = search - rng.integers(5 * S, 60 * S, m)
+    accept = request + rng.integers(5 * S, 40 * S, m)
+    cancelled, rated = t.cancelled[rows], t.rating[rows] > 0
+    rate_at = t.end_ms[rows] + rng.integers(30 * S, 600 * S, m)
+    rider, driver = np.zeros(m, np.int64), np.ones(m, np.int64)
+    every = np.ones(m, bool)
+    parts = [  # (time, event type, user type, mask)
+        (opened, 0, rider, every), (search, 1, rider, every), (request, 2, rider, every),
+        (accept, 3, driver, every), (t.end_ms[rows], 4, rider, cancelled),
+        (t.end_ms[rows], 5, driver, ~cancelled), (rate_at, 6, rider, rated),
+    ]  # fmt: skip
+    session = first_unit + np.arange(1, m + 1)
+    rider_row, city = t.rider[rows], t.city[rows]
+    cols = {k: [] for k in ("time", "etype", "utype", "user", "city", "session", "platform")}
+    for time, etype, utype, mask in parts:
+        uid = np.where(utype == 0, w.riders.ids[rider_row], w.drivers.ids[t.driver[rows]])
+        plat = np.where(utype == 0, w.rider_platform[rider_row], w.drivers.ids[t.driver[rows]] % 2)
+        for key, val in zip(cols, (time, etype, utype, uid, city, session, plat), strict=True):
+            cols[key].append(np.broadcast_to(val, (m,))[mask])
+    _browse(rng, w, cols, first_unit + m, round(BROWSE_SHARE * n), span)
+    return _events_table(rng, first_unit, {k: np.concatenate(v) for k, v in cols.items()})
+
+
+def _browse(rng, w: World, cols: dict, first_session: int, k: int, span) -> None:
+    """Sessions where a rider opened the app (and maybe searched) without requesting a ride."""
+    rider = rng.integers(0, len(w.riders.ids), k)
+    opened = uniform_times(rng, span[0], span[1], k).astype(np.int64)
+    searched = rng.random(k) < 0.7
+    session = first_session + np.arange(1, k + 1)
+    searched_at = opened + rng.integers(5 * S, 90 * S, k)
+    for time, etype, mask in ((opened, 0, np.ones(k, bool)), (searched_at, 1, searched)):
+        vals = (time, etype, 0, w.riders.ids[rider], w.riders.city[rider], session, w.rider_platform[rider])
+        for key, val in zip(cols, vals, strict=True):
+            cols[key].append(np.broadcast_to(val, (k,))[mask])
+
+
+def _events_table(rng: np.random.Generator, first_unit: int, c: dict[str, np.ndarray]) -> pa.Table:
+    ingest = _ingest(rng, c["time"])
+    order = np.argsort(ingest, kind="stable")
+    return pa.table(
+        {
+            "event_id": pa.array(first_unit + np.arange(1, len(order) + 1), pa.int64()),
+            "event_time": _ts(c["time"][order]),
+            "ingest_time": _ts(ingest[order]),
+            "user_type": take_strings(USER_TYPES, c["utype"][order]),
+            "user_id": pa.array(c["user"][order], pa.int64()),
+            "event_type": take_strings(EVENT_TYPES, c["etype"][order]),
+            "city": take_strings(CITIES, c["city"][order]),
+            "session_id": pa.array(c["session"][order], pa.int64()),
+            "platform": take_strings(PLATFORMS, c["platform"][order]),
+        }
+    )
+
+
+def trips_v2(w: World, t: TripChunk, period_start: np.datetime64) -> pa.Table:
+    """The v2 export of trips from the cutover on: renamed, converted, added and dropped columns."""
+    cutover = (np.datetime64(period_start, "ms") + np.timedelta64(V2_CUTOVER_DAYS, "D")).astype(np.int64)
+    rows = np.flatnonzero(t.start_ms >= cutover)
+    city = t.city[rows]
+    offset = DST_OFFSET_HOURS[city]
+    local = pa.array(t.start_ms[rows] // S * S).cast(pa.timestamp("ms")).cast(pa.timestamp("s"))
+    iso = pc.replace_substring(local.cast(pa.string()), " ", "T")
+    suffix = take_strings([f"{h:+03d}:00" for h in range(-12, 13)], offset + 12)
+    rating = t.rating[rows]
+    return pa.table(
+        {
+            "trip_id": pa.array(t.ids[rows], pa.int64()),
+            "driver_id": pa.array(w.drivers.ids[t.driver[rows]], pa.int64()),
+            "rider_id": pa.array(w.riders.ids[t.rider[rows]], pa.int64()),
+            "started_at": pc.binary_join_element_wise(iso, suffix, ""),
+            "ended_at": pa.array(t.end_ms[rows] // S - offset * 3600, pa.int64()),
+            "distance_miles": pa.array(np.round(t.distance[rows] / KM_PER_MILE, 3)),
+            "city": take_strings(CITIES, city),
+            "vehicle_type": take_strings(VEHICLE_TYPES, w.vehicle[t.driver[rows]]),
+            "pickup_zone_id": pa.array(w.zones.ids[t.pickup[rows]], pa.int64()),
+            "dropoff_zone_id": pa.array(w.zones.ids[t.dropoff[rows]], pa.int64()),
+            "fare": pa.array(t.fare[rows]),
+            "surge_multiplier": pa.array(t.surge[rows]),
+            "status": take_strings(STATUSES, t.cancelled[rows].astype(np.int64)),
+            "payment_type": take_strings(PAYMENT_TYPES_V2, t.payment[rows]),
+            "rating": pa.array(rating.astype(np.int8), pa.int8(), mask=rating == 0),
+        }
+    )
+
+
+#: v2 spells payment types in upper case.
+PAYMENT_TYPES_V2 = ("CARD", "APPLE_PAY", "GOOGLE_PAY", "PAYPAL", "CASH")

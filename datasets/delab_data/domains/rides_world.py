@@ -1,0 +1,146 @@
+"""The rides dimensions as numpy arrays and samplers, prepared once per process for the trip chunks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..context import ChunkContext
+from ..sampling import GroupedZipf, LookupChoice
+from .rides_dims import (
+    CITIES,
+    COUNTRIES,
+    PAYMENT_TYPES,
+    PLATFORMS,
+    VEHICLE_TYPES,
+    period_bounds,
+    zone_weights,
+)
+
+DRIVER_SKEW = 0.5  # Zipf exponent of trips per driver within a city
+RIDER_SKEW = 0.3  # Zipf exponent of trips per rider within a city
+
+
+@dataclass(frozen=True)
+class Zones:
+    ids: np.ndarray
+    city: np.ndarray  # 0-based city code
+    lat: np.ndarray
+    lon: np.ndarray
+    airport: np.ndarray
+    sampler: LookupChoice  # pickup / dropoff zone within a city (draw with the city codes as groups)
+    km: np.ndarray  # straight-line km between zone centres, [from zone row, to zone row]
+
+
+@dataclass(frozen=True)
+class People:
+    """Drivers or riders: ids, city codes, when they may first / last travel, and who is popular."""
+
+    ids: np.ndarray
+    city: np.ndarray
+    first_ms: np.ndarray  # signup (ms since epoch): no trip before
+    last_ms: np.ndarray  # inactive since (ms): no trip after (int64 max when active)
+    anyone: GroupedZipf  # any person of a city, Zipf-skewed
+    veteran: GroupedZipf  # people who may travel during the whole period
+
+
+@dataclass(frozen=True)
+class World:
+    zones: Zones
+    drivers: People
+    riders: People
+    vehicle: np.ndarray  # driver row -> vehicle code
+    rider_country: np.ndarray  # rider row -> country code (0 = home)
+    rider_payment: np.ndarray  # rider row -> preferred payment code
+    rider_platform: np.ndarray  # rider row -> platform code
+    rider_signup_sorted: np.ndarray  # riders' signup ms, ascending
+    rider_by_signup: np.ndarray  # rider rows in that order
+
+
+_CACHE: dict[tuple, World] = {}
+
+
+def world(ctx: ChunkContext) -> World:
+    """The prepared dimensions for this context's dataset, built once per process.
+
+    A pure function of (seed, scale): the dimension tables are themselves determined by them.
+    """
+    zones, drivers, riders = ctx.table("zones"), ctx.table("drivers"), ctx.table("riders")
+    key = (ctx.seed, ctx.scale, zones.num_rows, drivers.num_rows, riders.num_rows)
+    if key not in _CACHE:
+        _CACHE.clear()
+        _CACHE[key] = _build(ctx.seed, zones, drivers, riders, ctx)
+    return _CACHE[key]
+
+
+def _build(seed: int, zones: pa.Table, drivers: pa.Table, riders: pa.Table, ctx: ChunkContext) -> World:
+    rng = np.random.default_rng([seed, 0x51DE5])  # popularity order: fixed for the dataset
+    z_city = _codes(zones["city"], CITIES)
+    z = Zones(
+        ids=zones["zone_id"].to_numpy(),
+        city=z_city,
+        lat=zones["lat"].to_numpy(),
+        lon=zones["lon"].to_numpy(),
+        airport=zones["is_airport"].to_numpy(zero_copy_only=False),
+        sampler=LookupChoice(zone_weights(zones), z_city, resolution=1024),
+        km=_km_matrix(zones["lat"].to_numpy(), zones["lon"].to_numpy()),
+    )
+    lo, _ = period_bounds(ctx)
+    d_last = np.where(
+        pc.equal(drivers["status"], "inactive").to_numpy(zero_copy_only=False),
+        _ms(drivers["updated_at"]),
+        np.iinfo(np.int64).max,
+    )
+    d = _people(drivers["driver_id"], drivers["city"], drivers["signup_date"], d_last, lo, rng, DRIVER_SKEW)
+    no_end = np.full(riders.num_rows, np.iinfo(np.int64).max)
+    r = _people(riders["rider_id"], riders["home_city"], riders["signup_date"], no_end, lo, rng, RIDER_SKEW)
+    order = np.argsort(r.first_ms, kind="stable")
+    return World(
+        zones=z,
+        drivers=d,
+        riders=r,
+        vehicle=_codes(drivers["vehicle_type"], VEHICLE_TYPES),
+        rider_country=_codes(riders["home_country"], COUNTRIES),
+        rider_payment=_codes(riders["preferred_payment"], PAYMENT_TYPES),
+        rider_platform=_codes(riders["platform"], PLATFORMS),
+        rider_signup_sorted=r.first_ms[order],
+        rider_by_signup=order,
+    )
+
+
+def _people(ids, city, signup, last_ms, period_lo, rng, skew) -> People:
+    code = _codes(city, CITIES)
+    first_ms = _ms(signup)
+    veteran = (first_ms <= period_lo.astype(np.int64)) & (last_ms == np.iinfo(np.int64).max)
+    vet_rows = np.flatnonzero(veteran)
+    return People(
+        ids=np.asarray(ids.to_numpy()),
+        city=code,
+        first_ms=first_ms,
+        last_ms=last_ms,
+        anyone=GroupedZipf(code, skew, rng, len(CITIES)),
+        veteran=GroupedZipf(code[vet_rows], skew, rng, len(CITIES), items=vet_rows),
+    )
+
+
+def _km_matrix(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Approximate straight-line distances (km) between all pairs of points (equirectangular)."""
+    dlat = (lat[:, None] - lat[None, :]) * 111.0
+    dlon = (lon[:, None] - lon[None, :]) * 111.0 * np.cos(np.radians((lat[:, None] + lat[None, :]) / 2))
+    return np.sqrt(dlat * dlat + dlon * dlon)
+
+
+def _codes(values: pa.ChunkedArray | pa.Array, vocabulary: tuple[str, ...]) -> np.ndarray:
+    """0-based positions of ``values`` in ``vocabulary`` (all values must be in it)."""
+    idx = pc.index_in(values, value_set=pa.array(vocabulary))
+    if idx.null_count:
+        raise ValueError(f"values outside {vocabulary}")
+    return idx.to_numpy().astype(np.int64)
+
+
+def _ms(values: pa.ChunkedArray) -> np.ndarray:
+    """Dates or timestamps as int64 milliseconds since the epoch."""
+    return values.to_numpy().astype("datetime64[ms]").astype(np.int64)
