@@ -28,7 +28,7 @@ _DEVICE_P = (0.45, 0.3, 0.15, 0.1)
 def make_viewing_events(ctx: ChunkContext) -> dict[str, pa.Table]:
     """Exactly ``ctx.count`` events of the sessions started in this chunk's time slice."""
     rng = ctx.rng("viewing_events")
-    seg_frac, start_frac, m, complete = _session_shapes(rng, ctx.count)
+    end_frac, start_frac, m, complete = _session_shapes(rng, ctx.count)
     n_sess = len(m)
     lo, hi = ctx.time_slice()
     if ctx.chunk == ctx.n_chunks - 1:
@@ -45,7 +45,7 @@ def make_viewing_events(ctx: ChunkContext) -> dict[str, pa.Table]:
         abroad, np.array(COUNTRIES, dtype=object)[rng.integers(0, len(COUNTRIES), n_sess)], country
     )
     length_s = titles["duration_min"].to_numpy()[what].astype(np.int64) * 60
-    ev = _events(rng, seg_frac, start_frac, m, complete, start, length_s)
+    ev = _events(rng, end_frac, start_frac, m, complete, start, length_s)
     n = ctx.count
     by_time = np.argsort(ev["event_time"][:n], kind="stable")  # the chunk's events, ids in time order
     ev = {k: v[:n][by_time] for k, v in ev.items()}
@@ -69,7 +69,8 @@ def make_viewing_events(ctx: ChunkContext) -> dict[str, pa.Table]:
 
 
 def _session_shapes(rng: np.random.Generator, count: int) -> tuple[np.ndarray, ...]:
-    """Enough sessions for ``count`` events: segment fractions (s, 4), start fraction, segments, complete."""
+    """Enough sessions for ``count`` events: segment end positions and start position as fractions of
+    the running time, number of segments, and whether the viewer reached the end."""
     cand = count // 2 + 1  # every session has at least 2 events
     m = rng.choice(_MAX_SEGMENTS, cand, p=_SEGMENTS_P) + 1
     start = np.where(rng.random(cand) < 0.65, 0.0, rng.uniform(0, 0.85, cand))
@@ -80,12 +81,12 @@ def _session_shapes(rng: np.random.Generator, count: int) -> tuple[np.ndarray, .
     complete = first_end <= m
     m = np.minimum(m, first_end)
     n_sess = int(np.searchsorted(np.cumsum(2 * m), count)) + 1
-    return seg[:n_sess], start[:n_sess], m[:n_sess], complete[:n_sess]
+    return pos[:n_sess], start[:n_sess], m[:n_sess], complete[:n_sess]
 
 
 def _events(
     rng: np.random.Generator,
-    seg_frac: np.ndarray,
+    end_frac: np.ndarray,
     start_frac: np.ndarray,
     m: np.ndarray,
     complete: np.ndarray,
@@ -95,9 +96,9 @@ def _events(
     """Flatten sessions into events in session order: type, time, position and seconds watched."""
     n_sess = len(m)
     first = (start_frac * length_s).astype(np.int64)
-    seg_s = np.round(seg_frac * length_s[:, None]).astype(np.int64)
-    ends = np.minimum(first[:, None] + np.cumsum(seg_s, axis=1), length_s[:, None])
-    ends = np.maximum(ends, first[:, None] + 5)
+    ends = np.minimum(end_frac * length_s[:, None], length_s[:, None]).astype(np.int64)
+    final = np.arange(n_sess), m - 1
+    ends[final] = np.where(complete, length_s, ends[final])  # a completed title ends exactly at its end
     watched = np.diff(np.concatenate([first[:, None], ends], axis=1), axis=1)  # seconds per segment
     gap_s = lognormal(rng, 45.0, 1.0, (n_sess, _MAX_SEGMENTS)).astype(np.int64) + 2
     # Event j of a session: even j = a 'play' starting segment j//2; odd j = the end of segment j//2.
