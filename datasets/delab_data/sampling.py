@@ -83,7 +83,14 @@ def _alias_arrays(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class GroupedAlias:
     """Draw an item *within a given group* (e.g. a zone within the trip's city) with per-item weights."""
 
-    def __init__(self, groups: np.ndarray, weights: np.ndarray, n_groups: int | None = None) -> None:
+    def __init__(
+        self,
+        groups: np.ndarray,
+        weights: np.ndarray,
+        n_groups: int | None = None,
+        items: np.ndarray | None = None,
+    ) -> None:
+        """``groups[i]`` / ``weights[i]`` belong to item ``items[i]`` (default ``i``); draws return items."""
         groups = np.asarray(groups, dtype=np.int64)
         weights = np.asarray(weights, dtype=np.float64)
         n_groups = int(groups.max()) + 1 if n_groups is None else n_groups
@@ -97,6 +104,8 @@ class GroupedAlias:
             p, a = _alias_arrays(weights[self.order[lo:hi]])
             prob[lo:hi], alias[lo:hi] = p, a + lo
         self.prob, self.alias = prob, alias
+        if items is not None:
+            self.order = np.asarray(items)[self.order]
 
     def draw(self, rng: np.random.Generator, groups: np.ndarray) -> np.ndarray:
         """One item index (into the original item arrays) per entry of ``groups``."""

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..context import ChunkContext
-from ..sampling import GroupedZipf, LookupChoice
+from ..sampling import GroupedAlias, LookupChoice
 from .rides_dims import (
     CITIES,
     COUNTRIES,
@@ -20,8 +20,8 @@ from .rides_dims import (
     zone_weights,
 )
 
-DRIVER_SKEW = 0.5  # Zipf exponent of trips per driver within a city
-RIDER_SKEW = 0.3  # Zipf exponent of trips per rider within a city
+DRIVER_SPREAD = 1.0  # log-space spread of drivers' activity: the top 1 % do ~9 % of the trips
+RIDER_SPREAD = 0.8  # ... and of riders' activity
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,8 @@ class People:
     city: np.ndarray
     first_ms: np.ndarray  # signup (ms since epoch): no trip before
     last_ms: np.ndarray  # inactive since (ms): no trip after (int64 max when active)
-    anyone: GroupedZipf  # any person of a city, Zipf-skewed
-    veteran: GroupedZipf  # people who may travel during the whole period
+    anyone: GroupedAlias  # any person of a city, drawn in proportion to their activity
+    veteran: GroupedAlias  # people who may travel during the whole period
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def world(ctx: ChunkContext) -> World:
 
 
 def _build(seed: int, zones: pa.Table, drivers: pa.Table, riders: pa.Table, ctx: ChunkContext) -> World:
-    rng = np.random.default_rng([seed, 0x51DE5])  # popularity order: fixed for the dataset
+    rng = np.random.default_rng([seed, 0x51DE5])  # activity levels: fixed for the dataset
     z_city = _codes(zones["city"], CITIES)
     z = Zones(
         ids=zones["zone_id"].to_numpy(),
@@ -94,9 +94,9 @@ def _build(seed: int, zones: pa.Table, drivers: pa.Table, riders: pa.Table, ctx:
         _ms(drivers["updated_at"]),
         np.iinfo(np.int64).max,
     )
-    d = _people(drivers["driver_id"], drivers["city"], drivers["signup_date"], d_last, lo, rng, DRIVER_SKEW)
+    d = _people(drivers["driver_id"], drivers["city"], drivers["signup_date"], d_last, lo, rng, DRIVER_SPREAD)
     no_end = np.full(riders.num_rows, np.iinfo(np.int64).max)
-    r = _people(riders["rider_id"], riders["home_city"], riders["signup_date"], no_end, lo, rng, RIDER_SKEW)
+    r = _people(riders["rider_id"], riders["home_city"], riders["signup_date"], no_end, lo, rng, RIDER_SPREAD)
     order = np.argsort(r.first_ms, kind="stable")
     return World(
         zones=z,
@@ -111,8 +111,10 @@ def _build(seed: int, zones: pa.Table, drivers: pa.Table, riders: pa.Table, ctx:
     )
 
 
-def _people(ids, city, signup, last_ms, period_lo, rng, skew) -> People:
+def _people(ids, city, signup, last_ms, period_lo, rng, spread: float) -> People:
+    """Samplers over people: lognormal activity levels, so a few people take many trips."""
     code = _codes(city, CITIES)
+    activity = np.exp(rng.standard_normal(len(code)) * spread)
     first_ms = _ms(signup)
     veteran = (first_ms <= period_lo.astype(np.int64)) & (last_ms == np.iinfo(np.int64).max)
     vet_rows = np.flatnonzero(veteran)
@@ -121,8 +123,8 @@ def _people(ids, city, signup, last_ms, period_lo, rng, skew) -> People:
         city=code,
         first_ms=first_ms,
         last_ms=last_ms,
-        anyone=GroupedZipf(code, skew, rng, len(CITIES)),
-        veteran=GroupedZipf(code[vet_rows], skew, rng, len(CITIES), items=vet_rows),
+        anyone=GroupedAlias(code, activity, len(CITIES)),
+        veteran=GroupedAlias(code[vet_rows], activity[vet_rows], len(CITIES), items=vet_rows),
     )
 
 
