@@ -20,9 +20,15 @@ import nbformat
 from nbgrader.api import Gradebook
 from tqdm import tqdm
 
-from delab import paths
 from delab_grader.course import NOTEBOOK, Course
-from delab_grader.execute import DEFAULT_TIMEOUTS, ExecutionResult, KernelPool, Timeouts, clean_scratch
+from delab_grader.execute import (
+    DEFAULT_TIMEOUTS,
+    ExecutionResult,
+    KernelPool,
+    Timeouts,
+    clean_scratch,
+    kernel_env,
+)
 from delab_grader.gradebook import ensure_assignment, record
 from delab_grader.grading import SubmissionResult, grade_submission, submission_key
 from delab_grader.notebook import Source, load_source
@@ -139,8 +145,7 @@ async def grade_week(course: Course, week: str, options: BatchOptions | None = N
     if not todo:
         return summary
     scratch = Path(tempfile.mkdtemp(prefix=f"grade-{week}-"))
-    env = {"DELAB_DATA": str(paths.data_dir())}
-    pool = KernelPool(scratch, min(options.workers, len(todo)), env, total=len(todo))
+    pool = KernelPool(scratch, min(options.workers, len(todo)), kernel_env(course), total=len(todo))
     gate = asyncio.Semaphore(max(1, options.workers))
     ctx = (source, refs, pool, options.timeouts)
     try:

@@ -37,8 +37,13 @@ class Diff:
     """Differences found: structural problems fail every part; column mismatches fail their parts."""
 
     problems: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)  # value differences, explained
     notes: list[str] = field(default_factory=list)
     bad_columns: set[str] = field(default_factory=set)
+
+    @property
+    def messages(self) -> list[str]:
+        return self.problems + self.details + self.notes
 
     def ok(self, columns: list[str] | None = None) -> bool:
         if self.problems:
@@ -147,8 +152,16 @@ def _side_by_side(exp: Any, act: Any, mask: Any, keys: list[str]) -> str:
     for c in cols:
         shown[f"{c} (yours)"] = act.loc[rows, c]
         shown[f"{c} (expected)"] = exp.loc[rows, c]
-    table = pd.DataFrame(shown).head(SHOW_ROWS)
+    table = pd.DataFrame(shown).head(SHOW_ROWS).apply(_integral)
     return f"{int(rows.sum())} row(s) differ; the first {len(table)}:\n{table.to_string(index=False)}"
+
+
+def _integral(col: Any) -> Any:
+    """Whole-number floats shown as integers (normalisation made every number a float)."""
+    values = col.dropna()
+    if col.dtype.kind == "f" and len(values) and (values % 1 == 0).all():
+        return col.astype("Int64")
+    return col
 
 
 def _sort_key(series: Any) -> Any:
@@ -232,7 +245,7 @@ def compare_tables(expected: Any, actual: Any, spec: Spec) -> Diff:
         _order_hint(exp, act, numeric, spec, diff)
         detail = _side_by_side(exp_a, act_a, mask, [k for k in spec.keys if k in mapping])
         tol = f"\n({_tolerance(spec)})" if diff.bad_columns & set(numeric) else ""
-        diff.problems.append(f"values differ in column(s) {sorted(diff.bad_columns)}. {detail}{tol}")
+        diff.details.append(f"values differ in column(s) {sorted(diff.bad_columns)}. {detail}{tol}")
     diff.bad_columns |= set(spec.columns or expected.columns) - set(mapping)
     return diff
 
@@ -322,7 +335,7 @@ def grade_answer(expected: Export, actual: Export, spec: Spec) -> Outcome:
     """Score ``actual`` against ``expected``: parts give partial credit, checks are parts too."""
     diff, per_key = _diff(expected, actual, spec)
     checks = run_checks(actual, spec.checks)
-    messages = diff.problems + diff.notes + [f"check {c.name}: {c.message}" for c in checks if not c.ok]
+    messages = diff.messages + [f"check {c.name}: {c.message}" for c in checks if not c.ok]
     if not spec.parts:
         ok = diff.ok() and all(c.ok for c in checks)
         return Outcome(1.0 if ok else 0.0, messages or ["correct"])

@@ -26,15 +26,17 @@ class Course:
     weeks: Path
     state: Path
     db_url: str
+    data: Path  # the dataset notebooks read (its manifest.json fingerprints the references)
 
     @classmethod
-    def at(cls, root: Path, state: Path | None = None, db_url: str | None = None) -> Course:
+    def at(
+        cls, root: Path, state: Path | None = None, db_url: str | None = None, data: Path | None = None
+    ) -> Course:
         """The standard layout under ``root``; runtime state in ``state`` (default ``root/course``)."""
         root = Path(root).resolve()
         state = Path(state).resolve() if state else root / "course"
-        return cls(
-            root, root / "solutions", root / "weeks", state, db_url or f"sqlite:///{state / 'gradebook.db'}"
-        )
+        db_url = db_url or f"sqlite:///{state / 'gradebook.db'}"
+        return cls(root, root / "solutions", root / "weeks", state, db_url, Path(data or paths.data_dir()))
 
     @classmethod
     def default(cls) -> Course:

@@ -20,10 +20,12 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 
+from delab_grader.course import Course
 from delab_grader.student import EXPORTS_ENV
 
 WARMUP = "import pandas, pyarrow.parquet, delab_grader.student"
 MAX_TEXT = 4000  # characters of printed output kept per cell
+HIDDEN_ENV = ("DELAB_COURSE_DIR", "DELAB_GRADEBOOK_URL")
 
 
 @dataclass(frozen=True)
@@ -67,13 +69,22 @@ class Kernel:
         return self.scratch / "exports"
 
 
+def kernel_env(course: Course) -> dict[str, str]:
+    """Environment additions for kernels grading ``course``: its dataset."""
+    return {"DELAB_DATA": str(course.data)}
+
+
 async def start_kernel(scratch: Path, env: dict[str, str] | None = None, warmup: str = WARMUP) -> Kernel:
-    """Start a python3 kernel working in ``scratch/work`` that exports to ``scratch/exports``."""
+    """Start a python3 kernel working in ``scratch/work`` that exports to ``scratch/exports``.
+
+    The kernel does not inherit the grader's own settings (course state, gradebook URL).
+    """
     kernel = Kernel(AsyncKernelManager(kernel_name="python3"), Path(scratch))
     kernel.work.mkdir(parents=True, exist_ok=True)
     kernel.exports.mkdir(parents=True, exist_ok=True)
-    kernel_env = {**os.environ, **(env or {}), EXPORTS_ENV: str(kernel.exports), "MPLBACKEND": "Agg"}
-    await kernel.km.start_kernel(cwd=str(kernel.work), env=kernel_env)
+    base = {k: v for k, v in os.environ.items() if k not in HIDDEN_ENV}
+    full_env = {**base, **(env or {}), EXPORTS_ENV: str(kernel.exports), "MPLBACKEND": "Agg"}
+    await kernel.km.start_kernel(cwd=str(kernel.work), env=full_env)
     if warmup:
         kc = kernel.km.client()
         kc.start_channels()
@@ -116,8 +127,12 @@ async def _run_cells(client: NotebookClient, result: ExecutionResult, deadline: 
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError
+        began = time.monotonic()
         await asyncio.wait_for(client.async_execute_cell(cell, index, store_history=True), remaining)
-        if (error := _trim(cell)) is not None:
+        error = _trim(cell)
+        if time.monotonic() - began >= client.timeout:
+            error = f"TimeoutError: the cell ran longer than {client.timeout:g} s and was interrupted"
+        if error is not None:
             result.errors[index] = error
     result.stopped_at = None
 

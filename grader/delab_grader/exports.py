@@ -182,8 +182,10 @@ def _read_table(path: Path) -> Any:
 def read_export(root: Path, qid: str) -> Export | None:
     """The validated export of ``qid`` under ``root``, None if it was never recorded, or ExportError."""
     folder = Path(root) / check_qid(qid)
-    if not (folder / META).is_file() or folder.is_symlink():
+    if not (folder / META).is_file():
         return None
+    if folder.is_symlink() or (folder / META).is_symlink():
+        raise ExportError(f"export of {qid!r} is a symbolic link; answers must be recorded with answer()")
     meta = _read_json(folder / META)
     kind = meta.get("kind")
     if kind not in KINDS or meta.get("qid") != qid:

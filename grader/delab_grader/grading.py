@@ -104,6 +104,12 @@ def _why_missing(test: GradedCell, run: ExecutionResult, positions: dict[str, in
     return "no answer was recorded (did the cell run?)"
 
 
+def _errors_before(at: int, run: ExecutionResult, tests_at: list[int]) -> list[str]:
+    """Errors raised by the cells leading up to the test cell at ``at`` (since the previous test)."""
+    previous = max((p for p in tests_at if p < at), default=-1)
+    return [f"note: your code raised {run.errors[i]}" for i in sorted(run.errors) if previous < i < at]
+
+
 def _score_qid(
     qid: str, test: GradedCell, refs: References, run: ExecutionResult, pos: dict
 ) -> tuple[float, list]:
@@ -117,7 +123,9 @@ def _score_qid(
         outcome = grade_answer(refs.export(qid), actual, refs.spec(qid))
     except Exception as exc:  # a comparison crash fails this question only
         return 0.0, [f"{qid}: your answer could not be compared ({type(exc).__name__}: {exc})"]
-    return outcome.fraction, [f"{qid}: {m}" for m in outcome.messages]
+    tests_at = [p for gid, p in pos.items() if gid in refs.test_ids]
+    hints = _errors_before(pos.get(test.grade_id, -1), run, tests_at) if outcome.fraction < 1 else []
+    return outcome.fraction, [f"{qid}: {m}" for m in outcome.messages + hints]
 
 
 def _score_plain(test: GradedCell, run: ExecutionResult, positions: dict[str, int]) -> tuple[float, list]:

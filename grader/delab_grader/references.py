@@ -19,9 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from delab import paths
 from delab_grader.course import Course, GraderError
-from delab_grader.execute import DEFAULT_TIMEOUTS, Timeouts, execute_notebook, stage_files, start_kernel
+from delab_grader.execute import (
+    DEFAULT_TIMEOUTS,
+    Timeouts,
+    execute_notebook,
+    kernel_env,
+    stage_files,
+    start_kernel,
+)
 from delab_grader.exports import FORMAT, Export, read_export
 from delab_grader.notebook import Source, load_source
 from delab_grader.spec import Spec
@@ -47,20 +53,25 @@ class References:
         return found
 
     @property
+    def test_ids(self) -> set[str]:
+        """grade_ids of the source's test cells."""
+        return set(self.fingerprint.get("tests", []))
+
+    @property
     def key(self) -> str:
         """Identifies these references (part of a submission's grading key)."""
         return hashlib.sha256(json.dumps(self.fingerprint, sort_keys=True).encode()).hexdigest()
 
 
-def dataset_fingerprint(data: Path | None = None) -> str:
+def dataset_fingerprint(data: Path) -> str:
     """sha256 of the dataset's manifest.json ("none" when there is no dataset)."""
-    manifest = (data or paths.data_dir()) / "manifest.json"
+    manifest = data / "manifest.json"
     return hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else "none"
 
 
-def wanted_fingerprint(source: Source) -> dict[str, Any]:
+def wanted_fingerprint(course: Course, source: Source) -> dict[str, Any]:
     """What the references of ``source`` must have been built from."""
-    return {"source": source.sha256, "dataset": dataset_fingerprint(), "format": FORMAT}
+    return {"source": source.sha256, "dataset": dataset_fingerprint(course.data), "format": FORMAT}
 
 
 def load_references(course: Course, week: str, source: Source) -> References | None:
@@ -70,7 +81,7 @@ def load_references(course: Course, week: str, source: Source) -> References | N
         stored = json.loads((folder / FINGERPRINT).read_text())
     except (OSError, json.JSONDecodeError):
         return None
-    wanted = wanted_fingerprint(source)
+    wanted = wanted_fingerprint(course, source)
     if any(stored.get(k) != v for k, v in wanted.items()):
         return None
     return References(week, folder, stored)
@@ -94,13 +105,17 @@ async def build_references(course: Course, week: str, timeouts: Timeouts = DEFAU
     folder.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".build-{week}-", dir=folder.parent))
     try:
-        kernel = await start_kernel(scratch, {"DELAB_DATA": str(paths.data_dir())})
+        kernel = await start_kernel(scratch, kernel_env(course))
         stage_files(course.source(week).parent, kernel.work, set())
         result = await execute_notebook(source.nb, scratch, timeouts, kernel)
         problems = _failures(result, source)
         if problems:
             raise GraderError(f"the solution notebook of {week} does not run cleanly: " + "; ".join(problems))
-        fingerprint = {**wanted_fingerprint(source), "specs": _specs(result.exports, source)}
+        fingerprint = {
+            **wanted_fingerprint(course, source),
+            "specs": _specs(result.exports, source),
+            "tests": [t.grade_id for t in source.tests],
+        }
         (scratch / FINGERPRINT).write_text(json.dumps(fingerprint, indent=1, sort_keys=True))
         shutil.rmtree(kernel.work, ignore_errors=True)
         _replace(folder, scratch)
