@@ -44,7 +44,8 @@ def _log_table(name: str, source: Table, key: str, what: str) -> Table:
         doc=(
             f"Change log of `{source.name}` over the period (one row per committed change). Replaying it in "
             f"lsn order into an empty table yields exactly `{source.name}`; deleted {what}s were created and "
-            "removed within the period and appear nowhere else."
+            "removed within the period and appear nowhere else. Per key, the after-images in lsn order are "
+            "the SCD type-2 history: valid from their commit_ts to the key's next commit_ts."
         ),
         grain=f"one row per change to one {what}",
         columns=header + images,

@@ -10,6 +10,7 @@ import pyarrow as pa
 from ..schema import Column, DirtySpec, Producer, producer, table
 from . import food_gen as gen
 from . import food_orders
+from .rides import CITY_SPELLINGS
 
 D = "food"
 MONEY = "USD"
@@ -151,7 +152,7 @@ orders = table(
         non_negative=("subtotal", "delivery_fee", "tip", "total"),
         interval=("placed_at", "delivered_at"),
         timestamps=("placed_at", "accepted_at", "picked_up_at", "delivered_at"),
-        spelling={"city": gen.CITY_SPELLINGS},
+        spelling={"city": CITY_SPELLINGS},
         key="order_id",
     ),
 )

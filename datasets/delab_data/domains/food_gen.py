@@ -62,29 +62,37 @@ _NAME_WORDS = (
 )
 VEHICLES = ("bike", "scooter", "car")
 MENU_CATEGORIES = ("starter", "main", "side", "dessert", "drink")
-_DISHES = (
-    ("Soup", "Salad", "Spring Rolls", "Wings", "Bruschetta", "Dumplings", "Nachos", "Hummus"),
-    (
-        "Chicken Bowl",
-        "Beef Burrito",
-        "Pad Thai",
-        "Margherita",
-        "Lasagna",
-        "Ramen",
-        "Curry",
-        "Burger",
-        "Tofu Stir-fry",
-        "Salmon Plate",
-        "Falafel Wrap",
-        "Fried Rice",
-        "Bibimbap",
-        "Tacos",
-    ),
-    ("Fries", "Rice", "Naan", "Slaw", "Garlic Bread", "Edamame"),
-    ("Brownie", "Cheesecake", "Mochi", "Tiramisu", "Churros", "Ice Cream"),
-    ("Cola", "Lemonade", "Iced Tea", "Mango Lassi", "Sparkling Water", "Beer"),
-)
-_DISH_STYLES = ("Classic", "Spicy", "House", "Crispy", "Grilled", "Smoky", "Garden", "Deluxe")
+#: Starters, sides, desserts and drinks are shared; mains follow CUISINES (same order).
+_SHARED_DISHES = {
+    0: ("Soup", "Salad", "Spring Rolls", "Wings", "Bruschetta", "Dumplings", "Nachos", "Hummus"),
+    2: ("Fries", "Rice", "Naan", "Slaw", "Garlic Bread", "Edamame"),
+    3: ("Brownie", "Cheesecake", "Mochi", "Tiramisu", "Churros", "Ice Cream"),
+    4: ("Cola", "Lemonade", "Iced Tea", "Mango Lassi", "Sparkling Water", "Beer"),
+}
+_MAINS = (
+    ("Cheeseburger", "BBQ Ribs", "Fried Chicken", "Mac and Cheese", "Club Sandwich", "Veggie Burger"),
+    ("Margherita", "Lasagna", "Carbonara", "Mushroom Risotto", "Penne Arrabbiata", "Chicken Parmesan"),
+    ("Tacos al Pastor", "Beef Burrito", "Chicken Quesadilla", "Enchiladas", "Bean Burrito", "Carnitas Bowl"),
+    ("Kung Pao Chicken", "Fried Rice", "Sweet and Sour Pork", "Mapo Tofu", "Chow Mein", "Beef and Broccoli"),
+    ("Salmon Sushi Set", "Tonkotsu Ramen", "Chicken Teriyaki", "Katsu Curry", "Vegetable Tempura", "Udon"),
+    ("Butter Chicken", "Chana Masala", "Lamb Rogan Josh", "Palak Paneer", "Chicken Biryani", "Dal Makhani"),
+    ("Pad Thai", "Green Curry", "Massaman Curry", "Pad See Ew", "Tofu Red Curry", "Basil Chicken"),
+    ("Falafel Wrap", "Chicken Shawarma", "Lamb Kofta", "Halloumi Plate", "Mezze Platter", "Moussaka"),
+    ("Buddha Bowl", "Tofu Stir-fry", "Lentil Curry", "Vegan Burger", "Quinoa Bowl", "Jackfruit Tacos"),
+    ("Classic Burger", "Double Burger", "Bacon Burger", "Chicken Burger", "Veggie Burger", "Mushroom Burger"),
+    ("Margherita", "Pepperoni Pizza", "Four Cheese Pizza", "Hawaiian Pizza", "Veggie Pizza", "Calzone"),
+    ("Bibimbap", "Bulgogi", "Korean Fried Chicken", "Kimchi Fried Rice", "Japchae", "Tofu Jjigae"),
+)  # fmt: skip
+_VEGETARIAN = frozenset((
+    "Soup", "Salad", "Spring Rolls", "Bruschetta", "Nachos", "Hummus", "Fries", "Rice", "Naan", "Slaw",
+    "Garlic Bread", "Edamame", "Brownie", "Cheesecake", "Mochi", "Tiramisu", "Churros", "Ice Cream", "Cola",
+    "Lemonade", "Iced Tea", "Mango Lassi", "Sparkling Water", "Beer", "Mac and Cheese", "Veggie Burger",
+    "Margherita", "Mushroom Risotto", "Penne Arrabbiata", "Bean Burrito", "Vegetable Tempura", "Chana Masala",
+    "Palak Paneer", "Dal Makhani", "Tofu Red Curry", "Falafel Wrap", "Halloumi Plate", "Mezze Platter",
+    "Buddha Bowl", "Tofu Stir-fry", "Lentil Curry", "Vegan Burger", "Quinoa Bowl", "Jackfruit Tacos",
+    "Mushroom Burger", "Four Cheese Pizza", "Veggie Pizza", "Tofu Jjigae",
+))  # fmt: skip
+_DISH_STYLES = ("Classic", "Spicy", "House", "Crispy", "Garlic", "Loaded", "Smoky", "Garden")
 _CATEGORY_P = (0.2, 0.4, 0.15, 0.1, 0.15)
 _CATEGORY_PRICE = (7.5, 14.0, 4.5, 6.5, 3.5)  # median price at price level 1
 ORDER_STATUSES = ("delivered", "cancelled", "refunded")
@@ -101,17 +109,6 @@ PRODUCT_CATEGORIES = (
     "cleaning",
 )
 PRODUCT_UNITS = ("kg", "l", "each", "pack", "case")
-#: Other ways people write the cities of the rides domain (for the dirty variant).
-CITY_SPELLINGS: dict[str, tuple[str, ...]] = {
-    "New York": ("NYC", "new york", "New York City", "NEW YORK"),
-    "Los Angeles": ("LA", "los angeles", "Los Angeles, CA"),
-    "Chicago": ("chicago", "CHICAGO", "Chicago, IL"),
-    "Houston": ("houston", "Houston TX"),
-    "San Francisco": ("SF", "san francisco", "San Fran"),
-    "Seattle": ("seattle", "SEATTLE"),
-    "Boston": ("boston", "BOSTON"),
-    "Miami": ("miami", "MIAMI"),
-}
 
 
 def n_customers(s: Scale) -> int:
@@ -236,63 +233,33 @@ def _couriers(ctx: ChunkContext, cities: CityMap) -> pa.Table:
 
 
 def _menu_items(ctx: ChunkContext, restaurants: pa.Table) -> pa.Table:
+    """Each restaurant's menu: mains of its cuisine plus shared starters, sides, desserts and drinks."""
     rng = ctx.rng("menu_items")
     rid = restaurants["restaurant_id"].to_numpy()
-    sizes = 6 + rng.poisson(12, len(rid))
-    owner = np.repeat(np.arange(len(rid)), sizes)
+    owner = np.repeat(np.arange(len(rid)), 6 + rng.poisson(12, len(rid)))
     n = len(owner)
     cat = rng.choice(len(MENU_CATEGORIES), n, p=_CATEGORY_P)
-    dishes = [d for ds in _DISHES for d in ds]
-    offset = np.cumsum([0] + [len(ds) for ds in _DISHES])[:-1]
-    dish = offset[cat] + (rng.random(n) * np.array([len(ds) for ds in _DISHES])[cat]).astype(np.int64)
+    cuisine = pc.index_in(restaurants["cuisine"], pa.array(CUISINES)).to_numpy()[owner]
+    groups = [
+        _SHARED_DISHES.get(c) or _MAINS[k] for c in range(len(MENU_CATEGORIES)) for k in range(len(CUISINES))
+    ]
+    book = np.array([d for g in groups for d in g], dtype=object)
+    sizes = np.array([len(g) for g in groups])
+    group = cat * len(CUISINES) + cuisine
+    dish = (np.cumsum(sizes) - sizes)[group] + (rng.random(n) * sizes[group]).astype(np.int64)
     level = restaurants["price_level"].to_numpy()[owner]
     price = lognormal(rng, 1.0, 0.25, n) * np.array(_CATEGORY_PRICE)[cat] * (0.75 + 0.25 * level)
-    veg_dish = np.isin(np.array(dishes, dtype=object)[dish], _VEGETARIAN)
-    return pa.table(
-        {
-            "menu_item_id": np.arange(1, n + 1, dtype=np.int64),
-            "restaurant_id": rid[owner],
-            "name": pc.binary_join_element_wise(
-                take_strings(_DISH_STYLES, rng.integers(0, len(_DISH_STYLES), n)),
-                take_strings(dishes, dish),
-                " ",
-            ),
-            "category": take_strings(MENU_CATEGORIES, cat),
-            "price": np.round(np.floor(price) + 0.49 + 0.5 * (rng.random(n) < 0.5), 2),
-            "is_vegetarian": veg_dish | ((cat == 1) & (rng.random(n) < 0.15)),
-        }
-    )
-
-
-_VEGETARIAN = (
-    "Soup",
-    "Salad",
-    "Spring Rolls",
-    "Bruschetta",
-    "Hummus",
-    "Margherita",
-    "Tofu Stir-fry",
-    "Falafel Wrap",
-    "Fries",
-    "Rice",
-    "Naan",
-    "Slaw",
-    "Garlic Bread",
-    "Edamame",
-    "Brownie",
-    "Cheesecake",
-    "Mochi",
-    "Tiramisu",
-    "Churros",
-    "Ice Cream",
-    "Cola",
-    "Lemonade",
-    "Iced Tea",
-    "Mango Lassi",
-    "Sparkling Water",
-    "Beer",
-    "Nachos",
-)
+    styled = ((cat == 0) | (cat == 2)) & (rng.random(n) < 0.6)  # "Crispy Wings", "Garlic Rice"
+    style = take_strings(_DISH_STYLES, rng.integers(0, len(_DISH_STYLES), n))
+    name = pa.array(book[dish], pa.string())
+    return pa.table({
+        "menu_item_id": np.arange(1, n + 1, dtype=np.int64),
+        "restaurant_id": rid[owner],
+        "name": pc.if_else(pa.array(styled), pc.binary_join_element_wise(style, name, " "), name),
+        "category": take_strings(MENU_CATEGORIES, cat),
+        "price": np.round(np.floor(price) + 0.49 + 0.5 * (rng.random(n) < 0.5), 2),
+        "is_vegetarian": np.isin(book[dish], list(_VEGETARIAN)) | (cuisine == CUISINES.index("vegan")),
+    })  # fmt: skip
 
 
 # ---------------------------------------------------------------- vendor catalogue
