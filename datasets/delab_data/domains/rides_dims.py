@@ -57,7 +57,7 @@ ZONE_NAMES = {
         "Clarksville", "✈AUS Airport@30.1975,-97.6664",
     ),
 }  # fmt: skip
-AIRPORT_SHARE = 0.18  # share of a city's pickups at its airport(s), well above their share of zones
+AIRPORT_SHARE = 0.2  # share of a city's pickups at its airport(s), well above their share of zones
 
 VEHICLE_TYPES = ("sedan", "suv", "hybrid", "electric", "van")
 VEHICLE_SHARE = (0.50, 0.20, 0.18, 0.08, 0.04)
