@@ -25,8 +25,8 @@ SINGLE_RATE = 0.006  # share of trips that are lone fraudulent rides
 BURST_RATE = 0.0022  # share of trips that start a fraudulent burst
 LEGIT_BURST_RATE = 0.002  # share of trips that start a legitimate burst (friends' night out...)
 NEW_ACCOUNT_DAYS = 21
-NEW_ACCOUNT_SHARE = 0.6  # share of fraud using a freshly opened account
-FOREIGN_CARD = (0.025, 0.5)  # chance of a card from another country: (legitimate, fraud)
+NEW_ACCOUNT_SHARE = 0.45  # share of fraud using a freshly opened account
+FOREIGN_CARD = (0.03, 0.4)  # chance of a card from another country: (legitimate, fraud)
 MS_PER_MIN = 60_000
 
 
