@@ -1,0 +1,229 @@
+"""delab.services.postgres: start, reuse, round trips, reset, DATABASE_URL, crash recovery, CDC, errors."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from delab.services import (
+    LOGICAL_DECODING,
+    PortInUseError,
+    PostgresServer,
+    ServiceError,
+    free_port,
+    postgres,
+)
+from delab.services import _pgctl as pgctl
+from delab.services._account import Account
+
+ROOT = os.geteuid() == 0
+
+
+def _scalar(server: PostgresServer, query: str) -> object:
+    with server.engine().connect() as con:
+        return con.execute(sa.text(query)).scalar()
+
+
+def _wait_dead(data: Path, pid: int) -> None:
+    """Wait (bounded) until ``pid`` no longer serves ``data``."""
+    for _ in range(500):
+        if not pgctl.postmaster_alive(data, pid):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"PID {pid} still running")
+
+
+def _python(code: str, env: dict[str, str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=False, **kwargs)
+
+
+def test_handle_describes_the_running_server(pg: PostgresServer, state: Path) -> None:
+    assert pg.running and pg.pid
+    assert pg.url.startswith("postgresql+psycopg2://postgres@/course?host=")
+    assert pg.dsn.startswith("postgresql://postgres@/course?host=")
+    assert pg.database == "course"
+    assert "'course'" in repr(pg) and f"pid {pg.pid}" in repr(pg) and "started here" in repr(pg)
+    assert pg.log_path == state / "postgres" / "course" / "server.log"
+    assert (state / "postgres" / "course" / "data" / "PG_VERSION").exists()
+
+
+def test_second_call_reuses_the_server(pg: PostgresServer) -> None:
+    again = postgres()
+    assert again.pid == pg.pid
+    assert "started here" not in repr(again)
+    with again:  # leaving a block that did not start the server leaves it running
+        pass
+    assert pg.running
+
+
+def test_sqlalchemy_and_pandas_round_trip(pg: PostgresServer) -> None:
+    df = pd.DataFrame({"rider_id": [1, 2, 3], "name": ["Ada", "Bo", "Cy"], "rating": [4.5, 3.0, None]})
+    df.to_sql("riders", pg.engine(), index=False, if_exists="replace")
+    back = pd.read_sql("SELECT * FROM riders ORDER BY rider_id", pg.engine())
+    pd.testing.assert_frame_equal(back, df, check_dtype=False)
+
+
+def test_psycopg_connection(pg: PostgresServer) -> None:
+    with pg.connect() as con:
+        assert con.execute("SELECT current_database(), current_user").fetchone() == ("course", "postgres")
+
+
+def test_other_process_reuses_and_leaves_it_running(pg: PostgresServer) -> None:
+    code = "from delab.services import postgres; s = postgres(); print(s.pid, s.running)"
+    done = _python(code, dict(os.environ))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(pg.pid), "True"]
+    assert pg.running  # the child did not start it, so its exit did not stop it
+
+
+def test_reset_recreates_the_database(pg: PostgresServer) -> None:
+    pd.DataFrame({"x": [1]}).to_sql("scratch", pg.engine(), index=False, if_exists="replace")
+    pg.reset()
+    assert _scalar(pg, "SELECT to_regclass('public.scratch') IS NULL") is True
+    assert _scalar(pg, "SELECT 1") == 1  # the shared engine reconnects after the drop
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
+def test_database_url_points_at_an_existing_server(pg: PostgresServer, state: Path, scheme: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", pg.dsn.replace("postgresql://", f"{scheme}://", 1))
+    external = postgres("elsewhere", settings={"work_mem": "4MB"})
+    assert not (state / "postgres" / "elsewhere").exists()
+    assert external.url == pg.url and external.pid is None and external.running
+    assert repr(external).startswith("PostgresServer(DATABASE_URL")
+    assert pd.read_sql("SELECT 41 + 1 AS answer", external.engine())["answer"].tolist() == [42]
+    external.stop()
+    assert pg.running
+
+
+def test_database_url_must_be_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "mysql://u@h/db")
+    with pytest.raises(ServiceError, match="PostgreSQL"):
+        postgres()
+
+
+def test_context_stops_what_it_started_and_keeps_data(state: Path) -> None:
+    with postgres("ctx") as server:
+        pid, data = server.pid, state / "postgres" / "ctx" / "data"
+        pd.DataFrame({"kept": [7]}).to_sql("survivor", server.engine(), index=False)
+    _wait_dead(data, pid)
+    assert not server.running and "stopped" in repr(server)
+    with pytest.raises(ServiceError, match=r"rejected one of the settings[\s\S]*wal_level"):
+        postgres("ctx", settings={"wal_level": "bogus"})
+    with postgres("ctx") as again:
+        assert _scalar(again, "SELECT kept FROM survivor") == 7
+
+
+def test_recovers_after_a_crash_and_from_a_foreign_pid_file(state: Path) -> None:
+    server = postgres("crash")
+    data = state / "postgres" / "crash" / "data"
+    pd.DataFrame({"v": [1, 2]}).to_sql("before_crash", server.engine(), index=False)
+    server.engine().dispose()
+    os.kill(server.pid, signal.SIGKILL)
+    _wait_dead(data, server.pid)
+    assert (data / "postmaster.pid").exists()
+    recovered = postgres("crash")
+    assert recovered.running and _scalar(recovered, "SELECT count(*) FROM before_crash") == 2
+    recovered.stop()
+    # a postmaster.pid naming a live process that is not this server (PID reuse after a reboot)
+    (data / "postmaster.pid").write_text(f"{os.getpid()}\n{data}\n0\n5432\n\n\n0 0\nready\n")
+    with postgres("crash") as again:
+        assert again.pid != os.getpid() and _scalar(again, "SELECT 1") == 1
+
+
+def test_logical_decoding_captures_insert_update_delete(state: Path) -> None:
+    plain = postgres("cdc")
+    first_pid = plain.pid
+    assert _scalar(plain, "SHOW wal_level") == "replica"
+    plain.engine().dispose()
+    server = postgres("cdc", settings=LOGICAL_DECODING)  # restarts it with the new settings
+    assert server.pid != first_pid and _scalar(server, "SHOW wal_level") == "logical"
+    with server.connect(autocommit=True) as con:
+        con.execute("CREATE TABLE drivers (id int PRIMARY KEY, city text)")
+        con.execute("SELECT pg_create_logical_replication_slot('course_slot', 'test_decoding')")
+        con.execute("INSERT INTO drivers VALUES (1, 'Lyon')")
+        con.execute("UPDATE drivers SET city = 'Nice' WHERE id = 1")
+        con.execute("DELETE FROM drivers WHERE id = 1")
+        changes = [r[0] for r in con.execute(
+            "SELECT data FROM pg_logical_slot_get_changes('course_slot', NULL, NULL)")]
+    rows = [c for c in changes if c.startswith("table public.drivers")]
+    assert [r.split(":")[1].strip() for r in rows] == ["INSERT", "UPDATE", "DELETE"]
+    assert "city[text]:'Nice'" in rows[1]
+    server.reset()  # drops the slot with the database
+    assert _scalar(server, "SELECT count(*) FROM pg_replication_slots") == 0
+    server.stop()
+
+
+def test_tcp_port_taken_then_free(state: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(PortInUseError, match=rf"port {port}[\s\S]*DELAB_PG_PORT"):
+            postgres("tcp", port=port)
+    port = free_port()
+    with postgres("tcp", port=port) as server:
+        assert server.url == f"postgresql+psycopg2://postgres@127.0.0.1:{port}/course"
+        assert _scalar(server, "SELECT inet_server_port()") == port
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="port"):
+        postgres("x", settings={"port": 1})
+    with pytest.raises(ValueError, match="server name"):
+        postgres("../x")
+
+
+def test_missing_binaries_are_reported(state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DELAB_PG_BIN", str(state / "nowhere"))
+    with pytest.raises(ServiceError, match=r"missing[\s\S]*DELAB_PG_BIN"):
+        postgres("nobin")
+
+
+@pytest.mark.skipif(not ROOT, reason="checks what happens when the course runs as root")
+def test_root_reports_a_state_folder_the_server_cannot_reach(monkeypatch: pytest.MonkeyPatch) -> None:
+    with tempfile.TemporaryDirectory() as private:  # mode 0700, owned by root
+        monkeypatch.setenv("DELAB_STATE", str(Path(private) / "state"))
+        with pytest.raises(ServiceError, match=r"cannot enter .*\(mode drwx------\)[\s\S]*chmod o\+x"):
+            postgres()
+
+
+def _python_usable_by(account: Account) -> str:
+    """This interpreter, or the same minor version elsewhere on PATH, if ``account`` can run it."""
+    name = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for candidate in (sys.executable, shutil.which(name, path="/usr/local/bin:/usr/bin")):
+        real = Path(candidate).resolve() if candidate else None
+        if real and all(account.can_enter(folder) for folder in real.parents):
+            return str(real)
+    pytest.skip(f"{account.name} cannot run any {name} (its folders are private)")
+
+
+@pytest.mark.skipif(not ROOT, reason="needs root to switch to an unprivileged user")
+def test_runs_as_a_normal_user(pg: PostgresServer) -> None:
+    user = pwd.getpwnam("delab-pg")  # created by the pg fixture's first call
+    python = _python_usable_by(Account(user.pw_name, user.pw_uid, user.pw_gid, switch=True))
+    repo = Path(__file__).parents[2]
+    with tempfile.TemporaryDirectory() as home:
+        os.chown(home, user.pw_uid, user.pw_gid)
+        env = {"PATH": os.environ["PATH"], "DELAB_STATE": home, "HOME": home, "PYTHONDONTWRITEBYTECODE": "1",
+               "PYTHONPATH": f"{repo}:{sysconfig.get_paths()['purelib']}"}
+        code = ("from delab.services import postgres; s = postgres(); "
+                "print(s.connect().execute('SHOW data_directory').fetchone()[0])")
+        done = subprocess.run([python, "-c", code], env=env, capture_output=True, text=True, check=False,
+                              user=user.pw_uid, group=user.pw_gid, extra_groups=[], cwd=repo)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == f"{home}/postgres/course/data"
