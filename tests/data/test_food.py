@@ -92,6 +92,13 @@ def test_life_cycle_timestamps_are_ordered_and_match_status(food: dict[str, pa.T
     assert 15 < np.median(minutes) < 60
 
 
+def test_slow_deliveries_are_refunded_more_often(food: dict[str, pa.Table]) -> None:
+    o = food["orders"].filter(pc.field("status") != "cancelled")
+    minutes = (col(o, "delivered_at") - col(o, "placed_at")).astype(np.int64) / 60_000
+    refunded = col(o, "status") == "refunded"
+    assert refunded[minutes > 50].mean() > 3 * refunded[minutes <= 50].mean()
+
+
 def test_money_adds_up(food: dict[str, pa.Table]) -> None:
     o, items = food["orders"], food["order_items"]
     q, price, line = (col(items, c) for c in ("quantity", "unit_price", "line_total"))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..context import ChunkContext
 from ..sampling import StartedChoice, lognormal, profile_times, take_strings, zipf_weights
@@ -20,6 +21,8 @@ MEAL_PROFILE = np.outer(_WEEKDAY, _HOURS).astype(np.float64)
 _MAX_LINES = 6
 _LINES_P = (0.35, 0.3, 0.18, 0.1, 0.05, 0.02)
 _SPRING_DAY = 54  # first day (from the period start) of the SPRING15 promotion
+DELIVERED, CANCELLED, REFUNDED = (ORDER_STATUSES.index(s) for s in ("delivered", "cancelled", "refunded"))
+WELCOME10, SAVE5, FREEDEL, SPRING15 = range(len(PROMO_CODES))
 
 
 @dataclass
@@ -48,7 +51,7 @@ def _dims(ctx: ChunkContext) -> _Dims:
     lookup = pa.array(names, pa.string())
 
     def code(t: pa.Table) -> np.ndarray:
-        return pa.compute.index_in(t["city"], lookup).to_numpy()
+        return pc.index_in(t["city"], lookup).to_numpy()
 
     rng = shared_rng(ctx, "food/popularity")
     n_rest, n_cust = rest.num_rows, cust.num_rows
@@ -91,8 +94,7 @@ def make_orders(ctx: ChunkContext) -> dict[str, pa.Table]:
     customer = dims.customer_id[dims.customers.draw(rng, city, day)]
     courier = dims.courier_id[dims.couriers.draw(rng, city, day)]
     items, subtotal_c = _lines(rng, dims, order_id, rest)
-    status = rng.choice(3, n, p=(0.9, 0.07, 0.03))
-    times = _lifecycle(rng, placed, status)
+    times, status = _lifecycle(rng, placed)
     money = _money(rng, subtotal_c, status, day)
     orders = pa.table(
         {
@@ -135,22 +137,28 @@ def _lines(
     return items, np.bincount(owner, weights=line_c, minlength=len(order_id)).astype(np.int64)
 
 
-def _lifecycle(rng: np.random.Generator, placed: np.ndarray, status: np.ndarray) -> dict[str, np.ndarray]:
-    """accepted/picked-up/delivered times (NaT when the order never got there), in order."""
+def _lifecycle(rng: np.random.Generator, placed: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Accepted/picked-up/delivered times (NaT when the order never got there) and the final status.
+
+    7% are cancelled (about half before the restaurant accepted); slow deliveries are refunded more.
+    """
     n = len(placed)
     ms = "timedelta64[ms]"
     accepted = placed + (lognormal(rng, 90_000, 0.6, n)).astype(np.int64).astype(ms)
     picked = accepted + (lognormal(rng, 14 * 60_000, 0.4, n)).astype(np.int64).astype(ms)
     delivered = picked + (lognormal(rng, 13 * 60_000, 0.45, n)).astype(np.int64).astype(ms)
-    cancelled = status == 1
+    cancelled = rng.random(n) < 0.07
     early = cancelled & (rng.random(n) < 0.55)
+    slow = (delivered - placed) > np.timedelta64(50, "m")
+    refunded = ~cancelled & (rng.random(n) < np.where(slow, 0.15, 0.02))
     nat = np.datetime64("NaT", "ms")
-    return {
+    times = {
         "placed_at": placed,
         "accepted_at": np.where(early, nat, accepted),
         "picked_up_at": np.where(cancelled, nat, picked),
         "delivered_at": np.where(cancelled, nat, delivered),
     }
+    return times, np.select([cancelled, refunded], [CANCELLED, REFUNDED], DELIVERED)
 
 
 def _money(
@@ -165,14 +173,14 @@ def _money(
         subtotal_c * rng.uniform(0.08, 0.2, n),
         rng.choice(np.array([100, 200, 300, 500]), n),
     )
-    tip_c = np.where((status != 1) & (rng.random(n) < 0.75), np.round(tips), 0).astype(np.int64)
+    tip_c = np.where((status != CANCELLED) & (rng.random(n) < 0.75), np.round(tips), 0).astype(np.int64)
     spring = day >= _SPRING_DAY
     promo = np.where(rng.random(n) < 0.12, rng.integers(0, len(PROMO_CODES), n), -1)
-    promo = np.where((promo == 3) & ~spring, 0, promo)  # SPRING15 runs from the 8th week on
-    pct = np.select([promo == 0, promo == 3], [0.10, 0.15], 0.0)
+    promo = np.where((promo == SPRING15) & ~spring, WELCOME10, promo)  # SPRING15 runs from the 8th week on
+    pct = np.select([promo == WELCOME10, promo == SPRING15], [0.10, 0.15], 0.0)
     discount_c = np.round(subtotal_c * pct).astype(np.int64)
-    discount_c = np.where(promo == 1, np.minimum(500, subtotal_c), discount_c)
-    discount_c = np.where(promo == 2, fee_c, discount_c)
+    discount_c = np.where(promo == SAVE5, np.minimum(500, subtotal_c), discount_c)
+    discount_c = np.where(promo == FREEDEL, fee_c, discount_c)
     total_c = subtotal_c + fee_c + tip_c - discount_c
     return {
         "subtotal": pa.array(subtotal_c / 100),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..context import ChunkContext
 from ..sampling import AliasTable, StartedChoice, lognormal, profile_times, take_strings, zipf_weights
@@ -164,4 +165,4 @@ def _titles_by_day(
 
 def _genre_codes(titles: pa.Table) -> np.ndarray:
     lookup = pa.array(GENRES, pa.string())
-    return pa.compute.index_in(titles["primary_genre"], lookup).to_numpy().astype(np.int64)
+    return pc.index_in(titles["primary_genre"], lookup).to_numpy().astype(np.int64)
