@@ -84,6 +84,13 @@ def test_log_shape(logs: dict[str, pa.Table], name: str) -> None:
     assert differs.all(), "every update changes something besides updated_at"
 
 
+def test_inactive_drivers_stopped_at_their_last_change(logs: dict[str, pa.Table]) -> None:
+    df = logs["drivers_cdc"].to_pandas()
+    last = df.sort_values("lsn").groupby("driver_id").tail(1)
+    stopped = last[(last.after_status == "inactive") & (last.op == "u")]
+    assert len(stopped) > 0 and (stopped.before_status == "active").all()
+
+
 def test_deleted_entities_are_referenced_nowhere(logs: dict[str, pa.Table]) -> None:
     for name, refs in (
         ("drivers_cdc", [("trips", "driver_id")]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from ..context import ChunkContext
 from ..schema import TABLES, Column, Producer, Table, producer, table
 from . import food, rides  # noqa: F401  (the source tables must be declared first)
 from .cdc_gen import Source, make_log, move, nudge, other_value
@@ -57,17 +58,19 @@ drivers_cdc = _log_table("drivers_cdc", TABLES["drivers"], "driver_id", "driver"
 restaurants_cdc = _log_table("restaurants_cdc", TABLES["restaurants"], "restaurant_id", "restaurant")
 
 
-def make_drivers_cdc(ctx) -> dict[str, pa.Table]:
+def make_drivers_cdc(ctx: ChunkContext) -> dict[str, pa.Table]:
     """The drivers' change log: rating drifts, new vehicles, status changes and moves between cities."""
+    status = other_value("status")
+    undos = (nudge("rating", 0.08, 1.0, 5.0, 2), other_value("vehicle_type"), status,
+             move("city", "home_zone_id", ctx.table("zones")))  # fmt: skip
     src = Source(
         "drivers", "driver_id", "signup_date", "updated_at", identity=("first_name", "last_name"),
-        undos=(nudge("rating", 0.08, 1.0, 5.0, 2), other_value("vehicle_type"), other_value("status"),
-               move("city", "home_zone_id", ctx.table("zones"))),
+        undos=undos, last_change=("status", "inactive", undos.index(status)),  # inactive: stopped last
     )  # fmt: skip
     return {"drivers_cdc": make_log(ctx, src, ctx.table("drivers"), drivers_cdc.schema)}
 
 
-def make_restaurants_cdc(ctx) -> dict[str, pa.Table]:
+def make_restaurants_cdc(ctx: ChunkContext) -> dict[str, pa.Table]:
     """The restaurants' change log: rating drifts, new price bands and new names."""
     src = Source(
         "restaurants",

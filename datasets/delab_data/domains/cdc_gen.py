@@ -35,6 +35,9 @@ class Source:
     updated: str  # timestamp column: last change, equal to the commit_ts of the last log entry
     identity: tuple[str, ...]  # columns redrawn for the entities created and deleted in the period
     undos: tuple[Undo, ...]  # kinds of update, drawn uniformly
+    #: (column, value, undo number): rows whose current ``column`` is ``value`` got it by their last
+    #: update, made with that undo (e.g. inactive drivers stopped at their last change).
+    last_change: tuple[str, object, int] | None = None
 
 
 # ---------------------------------------------------------------- kinds of change
@@ -179,11 +182,12 @@ def _versions(
         if not len(alive):
             break
         kind = rng.integers(0, len(src.undos), len(alive))
-        img = dict(img)
+        if step == 1 and src.last_change is not None:
+            col, value, undo = src.last_change
+            kind[img[col] == value] = undo
         for j, undo in enumerate(src.undos):
             rows = np.flatnonzero(kind == j)
             for col, values in undo(rng, {c: v[rows] for c, v in img.items()}, table).items():
-                img[col] = img[col].copy()
                 img[col][rows] = values
         version = k[alive] - step
         img[src.updated] = times[alive, version].astype("datetime64[ms]")

@@ -101,7 +101,7 @@ def _events(
     final = np.arange(n_sess), m - 1
     ends[final] = np.where(complete, length_s, ends[final])  # a completed title ends exactly at its end
     watched = np.diff(np.concatenate([first[:, None], ends], axis=1), axis=1)  # seconds per segment
-    gap_s = lognormal(rng, 45.0, 1.0, (n_sess, _MAX_SEGMENTS)).astype(np.int64) + 2
+    gap_s = np.minimum(lognormal(rng, 45.0, 1.0, (n_sess, _MAX_SEGMENTS)), 1800).astype(np.int64) + 2
     # Event j of a session: even j = a 'play' starting segment j//2; odd j = the end of segment j//2.
     j = np.arange(2 * _MAX_SEGMENTS)
     seg = j // 2
