@@ -35,7 +35,8 @@ def warehouse(path: str | Path | None = None, read_only: bool = False,
         raise ServiceError(f"{target} does not exist yet; open it once without read_only=True to create it")
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duck.connect(target, extensions=extensions, read_only=read_only)
+        mode = {"access_mode": "READ_ONLY"} if read_only else {}
+        return duck.connect(target, extensions=extensions, **mode)
     except duckdb.IOException as exc:
         if "lock" not in str(exc).lower():
             raise
