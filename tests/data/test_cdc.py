@@ -84,11 +84,20 @@ def test_log_shape(logs: dict[str, pa.Table], name: str) -> None:
     assert differs.all(), "every update changes something besides updated_at"
 
 
-def test_inactive_drivers_stopped_at_their_last_change(logs: dict[str, pa.Table]) -> None:
-    df = logs["drivers_cdc"].to_pandas()
-    last = df.sort_values("lsn").groupby("driver_id").tail(1)
-    stopped = last[(last.after_status == "inactive") & (last.op == "u")]
-    assert len(stopped) > 0 and (stopped.before_status == "active").all()
+def test_driver_history_agrees_with_trips(logs: dict[str, pa.Table]) -> None:
+    """Trips put drivers in their current city until they stop, so the history must say the same."""
+    df = logs["drivers_cdc"].to_pandas().sort_values("lsn")
+    updates = df[df.op == "u"]
+    status_changes = updates[updates.before_status != updates.after_status]
+    assert len(status_changes) > 0
+    assert (status_changes.after_status == "inactive").all()
+    last = df.groupby("driver_id").tail(1).set_index("driver_id")
+    assert (last.loc[status_changes.driver_id, "lsn"].to_numpy() == status_changes.lsn.to_numpy()).all()
+    current = set(logs["drivers"]["driver_id"].to_pylist())
+    moves = updates[updates.before_city != updates.after_city]
+    assert set(moves.driver_id).isdisjoint(current)
+    zone_moves = updates[updates.before_home_zone_id != updates.after_home_zone_id]
+    assert len(zone_moves) > 0
 
 
 def test_deleted_entities_are_referenced_nowhere(logs: dict[str, pa.Table]) -> None:

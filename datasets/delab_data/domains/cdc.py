@@ -59,13 +59,17 @@ restaurants_cdc = _log_table("restaurants_cdc", TABLES["restaurants"], "restaura
 
 
 def make_drivers_cdc(ctx: ChunkContext) -> dict[str, pa.Table]:
-    """The drivers' change log: rating drifts, new vehicles, status changes and moves between cities."""
+    """The drivers' change log: rating drifts, new vehicles, moves, and inactive drivers stopping.
+
+    Status changes only as an inactive driver's last change, and current drivers move only within their
+    city: trips are placed in a driver's current city while active, and the history must agree.
+    """
     status = other_value("status")
-    undos = (nudge("rating", 0.08, 1.0, 5.0, 2), other_value("vehicle_type"), status,
-             move("city", "home_zone_id", ctx.table("zones")))  # fmt: skip
+    undos = (nudge("rating", 0.08, 1.0, 5.0, 2), other_value("vehicle_type"),
+             move("driver_id", "city", "home_zone_id", ctx.table("zones")), status)  # fmt: skip
     src = Source(
         "drivers", "driver_id", "signup_date", "updated_at", identity=("first_name", "last_name"),
-        undos=undos, last_change=("status", "inactive", undos.index(status)),  # inactive: stopped last
+        undos=undos[:-1], last_change=("status", "inactive", status),  # only the stop changes status
     )  # fmt: skip
     return {"drivers_cdc": make_log(ctx, src, ctx.table("drivers"), drivers_cdc.schema)}
 

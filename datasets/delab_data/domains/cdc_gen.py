@@ -35,9 +35,9 @@ class Source:
     updated: str  # timestamp column: last change, equal to the commit_ts of the last log entry
     identity: tuple[str, ...]  # columns redrawn for the entities created and deleted in the period
     undos: tuple[Undo, ...]  # kinds of update, drawn uniformly
-    #: (column, value, undo number): rows whose current ``column`` is ``value`` got it by their last
-    #: update, made with that undo (e.g. inactive drivers stopped at their last change).
-    last_change: tuple[str, object, int] | None = None
+    #: (column, value, undo): rows whose current ``column`` is ``value`` got it by their last update,
+    #: made with that undo (e.g. inactive drivers stopped at their last change), and by no other.
+    last_change: tuple[str, object, Undo] | None = None
 
 
 # ---------------------------------------------------------------- kinds of change
@@ -68,22 +68,33 @@ def other_value(col: str) -> Undo:
     return undo
 
 
-def move(city_col: str, zone_col: str, zones: pa.Table) -> Undo:
-    """A move: the entity used to live in another city, in one of its non-airport zones."""
+def move(key: str, city_col: str, zone_col: str, zones: pa.Table) -> Undo:
+    """A move: the entity used to live in another (non-airport) zone of its city.
+
+    Entities that are not in the current table (created and deleted within the period) may also have
+    come from another city. Current ones never change city, because the rides domain places every trip
+    of a driver in the driver's current city: a history with another city would contradict the trips.
+    """
     keep = ~zones["is_airport"].to_numpy(zero_copy_only=False)
     zone_city = zones["city"].to_numpy(zero_copy_only=False)[keep].astype(str)
     zone_id = zones["zone_id"].to_numpy()[keep]
-    order = np.argsort(zone_city, kind="stable")
+    order = np.lexsort((zone_id, zone_city))
     zone_city, zone_id = zone_city[order], zone_id[order]
     cities = np.unique(zone_city)
+    position = np.zeros(zone_id.max() + 1, dtype=np.int64)
+    position[zone_id] = np.arange(len(zone_id))
 
-    def undo(rng: np.random.Generator, img: Images, _: Images) -> Images:
-        pos = np.searchsorted(cities, img[city_col].astype(str))
-        city = cities[(pos + rng.integers(1, max(2, len(cities)), len(pos))) % len(cities)]
+    def undo(rng: np.random.Generator, img: Images, table: Images) -> Images:
+        n = len(img[key])
+        city = img[city_col].astype(str)
+        pos = np.searchsorted(cities, city)
+        across = ~np.isin(img[key], table[key])
+        city = np.where(across, cities[(pos + rng.integers(1, max(2, len(cities)), n)) % len(cities)], city)
         lo = np.searchsorted(zone_city, city, side="left")
-        hi = np.searchsorted(zone_city, city, side="right")
-        zone = zone_id[lo + (rng.random(len(city)) * (hi - lo)).astype(np.int64)]
-        return {city_col: city.astype(object), zone_col: zone}
+        size = np.searchsorted(zone_city, city, side="right") - lo
+        here = position[img[zone_col]] - lo  # the current zone's place in its city (when staying)
+        step = np.where(across, rng.integers(0, size), here + rng.integers(1, np.maximum(size, 2)))
+        return {city_col: city.astype(object), zone_col: zone_id[lo + step % size]}
 
     return undo
 
@@ -181,11 +192,11 @@ def _versions(
         alive, img = alive[sel], {c: v[sel] for c, v in img.items()}
         if not len(alive):
             break
+        undos = (*src.undos, src.last_change[2]) if src.last_change else src.undos
         kind = rng.integers(0, len(src.undos), len(alive))
         if step == 1 and src.last_change is not None:
-            col, value, undo = src.last_change
-            kind[img[col] == value] = undo
-        for j, undo in enumerate(src.undos):
+            kind[img[src.last_change[0]] == src.last_change[1]] = len(src.undos)
+        for j, undo in enumerate(undos):
             rows = np.flatnonzero(kind == j)
             for col, values in undo(rng, {c: v[rows] for c, v in img.items()}, table).items():
                 img[col][rows] = values
