@@ -59,10 +59,9 @@ class AliasTable:
 
     def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """``size`` indices (int64) distributed like the weights."""
-        n = len(self.prob)
-        idx = np.minimum((rng.random(size) * n).astype(np.int64), n - 1)
-        keep = rng.random(size) < self.prob[idx]
-        return np.where(keep, idx, self.alias[idx])
+        x = rng.random(size) * len(self.prob)  # integer part: the slot; fraction: the coin
+        idx = x.astype(np.int64)
+        return np.where(x - idx < self.prob[idx], idx, self.alias[idx])
 
 
 def _alias_arrays(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -109,12 +108,12 @@ class GroupedAlias:
 
     def draw(self, rng: np.random.Generator, groups: np.ndarray) -> np.ndarray:
         """One item index (into the original item arrays) per entry of ``groups``."""
-        size, off = self.sizes[groups], self.offsets[groups]
-        if np.any(size == 0):
+        x = rng.random(len(groups)) * self.sizes[groups]  # integer part: the slot; fraction: the coin
+        slot = x.astype(np.int64)
+        pos = self.offsets[groups] + slot
+        if self.sizes.min() == 0 and np.any(self.sizes[groups] == 0):
             raise ValueError("asked for an item of a group that has none")
-        pos = off + np.minimum((rng.random(len(groups)) * size).astype(np.int64), size - 1)
-        pos = np.where(rng.random(len(groups)) < self.prob[pos], pos, self.alias[pos])
-        return self.order[pos]
+        return self.order[np.where(x - slot < self.prob[pos], pos, self.alias[pos])]
 
 
 class LookupChoice:
@@ -139,6 +138,42 @@ class LookupChoice:
         """``size`` item indices; with ``groups`` (one group per draw), items of that group."""
         slot = rng.integers(0, self.resolution, size)
         return self.table[slot if groups is None else groups * self.resolution + slot]
+
+
+class GroupedPool:
+    """Weighted choice of an item within its group, for large pools (drivers or riders of a city).
+
+    Each group gets ``slots`` table entries per item, shared out in proportion to the weights (largest
+    remainders), so a draw is one uniform and one lookup; the table is int32 and built without Python
+    loops over items. Weights far below the mean get one slot or none.
+    """
+
+    def __init__(
+        self,
+        groups: np.ndarray,
+        weights: np.ndarray,
+        n_groups: int,
+        slots: int = 4,
+        items: np.ndarray | None = None,
+    ) -> None:
+        groups = np.asarray(groups, dtype=np.int64)
+        items = np.arange(len(groups)) if items is None else np.asarray(items)
+        weights = np.asarray(weights, dtype=np.float64)
+        self.res = np.bincount(groups, minlength=n_groups) * slots
+        self.offsets = np.cumsum(self.res) - self.res
+        parts = []
+        for g in range(n_groups):
+            members = np.flatnonzero(groups == g)
+            if len(members):
+                parts.append(_quantised(items[members].astype(np.int32), weights[members], int(self.res[g])))
+        self.table = np.concatenate(parts) if parts else np.zeros(0, np.int32)
+
+    def draw(self, rng: np.random.Generator, groups: np.ndarray) -> np.ndarray:
+        """One item per entry of ``groups`` (each requested group must have items)."""
+        res = self.res[groups]
+        if self.res.min() == 0 and np.any(res == 0):
+            raise ValueError("asked for an item of a group that has none")
+        return self.table[self.offsets[groups] + (rng.random(len(groups)) * res).astype(np.int64)]
 
 
 def _quantised(items: np.ndarray, weights: np.ndarray, resolution: int) -> np.ndarray:
@@ -285,11 +320,8 @@ def profile_times(
     w = profile[dow, hours % 24] * (bin_hi - bin_lo)
     cdf = np.concatenate([[0.0], np.cumsum(w)])
     cdf /= cdf[-1]
-    u = sorted_uniforms(rng, n)
-    per_bin = np.diff(np.searchsorted(u, cdf[1:-1]), prepend=0, append=n)  # u is sorted: cheap
-    b = np.repeat(np.arange(len(w)), per_bin)
-    frac = (u - cdf[b]) / np.maximum(cdf[b + 1] - cdf[b], 1e-300)
-    ms = bin_lo[b] + (frac.clip(0, 1) * (bin_hi[b] - bin_lo[b] - 1)).astype(np.int64)
+    at = np.concatenate([bin_lo, [hi_ms - 1]]).astype(np.float64)  # bins are contiguous: lo .. hi-1
+    ms = np.interp(sorted_uniforms(rng, n), cdf, at).astype(np.int64)  # sorted input: interp is linear
     return np.maximum.accumulate(ms).astype("datetime64[ms]")
 
 

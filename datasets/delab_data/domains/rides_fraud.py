@@ -28,6 +28,7 @@ NEW_ACCOUNT_DAYS = 21
 NEW_ACCOUNT_SHARE = 0.45  # share of fraud using a freshly opened account
 FOREIGN_CARD = (0.03, 0.4)  # chance of a card from another country: (legitimate, fraud)
 MS_PER_MIN = 60_000
+_NIGHT_HEAT = np.where((np.arange(24) >= 23) | (np.arange(24) < 5), 4.0, 1.0)  # fraud likes the night
 
 
 @dataclass
@@ -48,14 +49,17 @@ def plan(
 ) -> FraudPlan:
     """Pick fraudulent trips (lone rides and bursts) and legitimate bursts; assign their riders."""
     n = len(start)
-    night = ((hour >= 23) | (hour < 5)).astype(np.float64)
-    risk = (1.0 + 3.0 * night) * distance
-    single = (rng.random(n) < SINGLE_RATE * risk / max(risk.mean(), 1e-9)) & ~cancelled
+    heat = _NIGHT_HEAT[hour]
+    risk = heat * distance
+    # one uniform per trip decides between: lone fraud | fraud burst start | legit burst start | nothing
+    u = rng.random(n)
+    p_single = SINGLE_RATE * risk / max(risk.mean(), 1e-9)
+    p_burst = BURST_RATE * heat / heat.mean()
+    single = (u < p_single) & ~cancelled
+    fraud_lead = np.flatnonzero((u >= p_single) & (u < p_single + p_burst))
+    legit_lead = np.flatnonzero(u >= 1.0 - LEGIT_BURST_RATE)
     rider = rider.copy()
     max_dur = np.zeros(n, dtype=np.int64)
-    heat = 1.0 + 3.0 * night
-    fraud_lead = np.flatnonzero(rng.random(n) < BURST_RATE * heat / heat.mean())
-    legit_lead = np.flatnonzero(rng.random(n) < LEGIT_BURST_RATE)
     leads = np.concatenate([np.flatnonzero(single), fraud_lead])
     fresh = _new_accounts(rng, w, start[leads])
     take = (fresh >= 0) & (rng.random(len(leads)) < NEW_ACCOUNT_SHARE)

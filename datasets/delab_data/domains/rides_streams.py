@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..sampling import exact_sample, lognormal, take_strings, uniform_times
+from ..sampling import exact_sample, take_strings, uniform_times
 from .rides_dims import CITIES, DST_OFFSET_HOURS, PLATFORMS, VEHICLE_TYPES
 from .rides_trips import STATUSES, TripChunk
 from .rides_world import World
@@ -25,9 +25,10 @@ S = 1_000  # ms per second
 def _ingest(rng: np.random.Generator, event_ms: np.ndarray) -> np.ndarray:
     """Arrival time: a second or two after the event; ``LATE_SHARE`` arrive 1-20 minutes late."""
     n = len(event_ms)
-    lag = lognormal(rng, 1.5 * S, 0.6, n).astype(np.int64)
-    late = rng.random(n) < LATE_SHARE
-    return event_ms + lag + np.where(late, rng.integers(60 * S, 1_200 * S, n), 0)
+    ingest = event_ms + 200 + (rng.standard_exponential(n) * 1_500).astype(np.int64)
+    late = np.flatnonzero(rng.random(n) < LATE_SHARE)
+    ingest[late] += rng.integers(60 * S, 1_200 * S, len(late))
+    return ingest
 
 
 def _ts(ms: np.ndarray) -> pa.Array:
@@ -38,38 +39,46 @@ def gps_pings(rng: np.random.Generator, w: World, t: TripChunk) -> pa.Table:
     """Pings every 15-30 s along a sample of completed trips, in arrival (ingest) order."""
     done = np.flatnonzero(~t.cancelled)
     rows = done[exact_sample(rng, len(done), PING_SHARE)]
-    start, dur = t.start_ms[rows], t.end_ms[rows] - t.start_ms[rows]
+    start, dur = t.start_ms[rows], np.maximum(t.end_ms[rows] - t.start_ms[rows], 1)
     every = rng.integers(15 * S, 30 * S + 1, len(rows))
     k = np.minimum(dur // every + 1, 999)
-    of = np.repeat(np.arange(len(rows)), k)
-    seq = np.arange(len(of)) - np.repeat(np.cumsum(k) - k, k)
-    event = start[of] + seq * every[of]
-    frac = ((event - start[of]) / np.maximum(dur[of], 1))[:, None]
-    ends = [_points(rng, w, z[rows]) for z in (t.pickup, t.dropoff)]
-    pos = ends[0][of] + frac * (ends[1][of] - ends[0][of]) + rng.normal(0, 0.0002, (len(of), 2))
-    mean_kmh = t.distance[rows] / np.maximum(dur, 1) * 3_600_000
-    speed = np.where(seq == 0, 0.0, np.round(mean_kmh[of] * lognormal(rng, 1.0, 0.35, len(of)), 1))
+    first = np.cumsum(k) - k
+    seq = np.arange(k.sum()) - np.repeat(first, k)
+    since = seq * np.repeat(every, k)  # ms since pickup
+    event = np.repeat(start, k) + since
+    frac = since / np.repeat(dur, k)
+    lat, lon = (
+        _track(rng, a, b, k, frac)
+        for a, b in zip(_points(rng, w, t.pickup[rows]), _points(rng, w, t.dropoff[rows]), strict=True)
+    )
+    speed = np.repeat(t.distance[rows] / dur * 3_600_000, k) * (0.55 + 0.9 * rng.random(len(seq)))
+    speed[first] = 0.0
     ingest = _ingest(rng, event)
     order = np.argsort(ingest, kind="stable")
-    trip_id = t.ids[rows][of]
+    trip_id = np.repeat(t.ids[rows], k)[order]
     return pa.table(
         {
-            "ping_id": pa.array((trip_id * 1000 + seq)[order], pa.int64()),
-            "trip_id": pa.array(trip_id[order], pa.int64()),
-            "driver_id": pa.array(w.drivers.ids[t.driver[rows]][of][order], pa.int64()),
+            "ping_id": pa.array(trip_id * 1000 + seq[order], pa.int64()),
+            "trip_id": pa.array(trip_id, pa.int64()),
+            "driver_id": pa.array(np.repeat(w.drivers.ids[t.driver[rows]], k)[order], pa.int64()),
             "event_time": _ts(event[order]),
             "ingest_time": _ts(ingest[order]),
-            "lat": pa.array(np.round(pos[order, 0], 6)),
-            "lon": pa.array(np.round(pos[order, 1], 6)),
-            "speed_kmh": pa.array(speed[order]),
+            "lat": pa.array(np.round(lat[order], 6)),
+            "lon": pa.array(np.round(lon[order], 6)),
+            "speed_kmh": pa.array(np.round(speed[order], 1)),
         }
     )
 
 
-def _points(rng: np.random.Generator, w: World, zone: np.ndarray) -> np.ndarray:
-    """A street address near each zone's centre, as (lat, lon) rows."""
-    centre = np.column_stack([w.zones.lat[zone], w.zones.lon[zone]])
-    return centre + rng.normal(0, 0.004, (len(zone), 2))
+def _points(rng: np.random.Generator, w: World, zone: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(lat, lon) of a street address near each zone's centre."""
+    jitter = rng.normal(0, 0.004, (2, len(zone)))
+    return w.zones.lat[zone] + jitter[0], w.zones.lon[zone] + jitter[1]
+
+
+def _track(rng, a: np.ndarray, b: np.ndarray, k: np.ndarray, frac: np.ndarray) -> np.ndarray:
+    """Positions ``frac`` of the way from ``a`` to ``b`` (each repeated ``k`` times), with GPS noise."""
+    return np.repeat(a, k) + frac * np.repeat(b - a, k) + (rng.random(len(frac)) - 0.5) * 0.0004
 
 
 def app_events(

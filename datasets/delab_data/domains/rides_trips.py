@@ -7,13 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..context import ChunkContext
 from ..sampling import (
     MS_PER_HOUR,
     LookupChoice,
-    day_of_week,
-    hour_of_day,
     lognormal,
     profile_times,
     round_cents,
@@ -88,7 +87,8 @@ def simulate(ctx: ChunkContext) -> tuple[World, TripChunk]:
     away = rng.random(n) >= 0.35  # the other 35 % stay in their zone
     dropoff[away] = w.zones.sampler.draw(rng, int(away.sum()), city[away])
     distance = _distance(rng, w, pickup, dropoff)
-    hour, dow = hour_of_day(start.view("datetime64[ms]")), day_of_week(start.view("datetime64[ms]"))
+    how = (start // MS_PER_HOUR + 72) % 168  # hour of the week, Monday 0h = 0 (1970-01-01 was a Thursday)
+    hour = how % 24
     speed = _SPEED[hour] * (0.75 + 0.5 * rng.random(n))
     duration = (distance / speed * MS_PER_HOUR).astype(np.int64) + rng.integers(30_000, 150_000, n)
     cancelled = rng.random(n) < CANCEL_RATE
@@ -98,7 +98,7 @@ def simulate(ctx: ChunkContext) -> tuple[World, TripChunk]:
     duration = np.where(plan.max_duration_ms > 0, np.minimum(duration, plan.max_duration_ms), duration)
     duration = np.where(cancelled, rng.integers(60_000, 360_000, n), duration)
     distance = np.where(cancelled, 0.0, np.round(distance, 2))
-    surge = _sparse(rng.random(n) < SURGE_CHANCE[dow, hour], 1.0, lambda k: _surge_levels(rng, k))
+    surge = _sparse(rng.random(n) < SURGE_CHANCE.ravel()[how], 1.0, lambda k: _surge_levels(rng, k))
     fare = _fares(rng, w, city, pickup, dropoff, distance, duration, surge, cancelled)
     tipping = ~cancelled & (rng.random(n) < 0.42)
     tip = _sparse(tipping, 0.0, lambda k: rng.uniform(0.10, 0.22, k))
@@ -183,7 +183,7 @@ def trips_table(w: World, t: TripChunk) -> pa.Table:
             "fare": pa.array(t.fare, pa.float64()),
             "tip": pa.array(t.tip, pa.float64()),
             "surge_multiplier": pa.array(t.surge, pa.float64()),
-            "status": take_strings(STATUSES, t.cancelled.astype(np.int64)),
+            "status": pc.if_else(pa.array(t.cancelled), STATUSES[1], STATUSES[0]),
             "payment_type": take_strings(PAYMENT_TYPES, t.payment),
             "rating": pa.array(t.rating.astype(np.int8), pa.int8(), mask=t.rating == 0),
         }

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..context import ChunkContext
-from ..sampling import GroupedAlias, LookupChoice
+from ..sampling import GroupedPool, LookupChoice
 from .rides_dims import (
     CITIES,
     COUNTRIES,
@@ -43,8 +43,8 @@ class People:
     city: np.ndarray
     first_ms: np.ndarray  # signup (ms since epoch): no trip before
     last_ms: np.ndarray  # inactive since (ms): no trip after (int64 max when active)
-    anyone: GroupedAlias  # any person of a city, drawn in proportion to their activity
-    veteran: GroupedAlias  # people who may travel during the whole period
+    anyone: GroupedPool  # any person of a city, drawn in proportion to their activity
+    veteran: GroupedPool  # people who may travel during the whole period
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def _build(seed: int, zones: pa.Table, drivers: pa.Table, riders: pa.Table, ctx:
         np.iinfo(np.int64).max,
     )
     d = _people(drivers["driver_id"], drivers["city"], drivers["signup_date"], d_last, lo, rng, DRIVER_SPREAD)
-    no_end = np.full(riders.num_rows, np.iinfo(np.int64).max)
+    no_end = np.broadcast_to(np.iinfo(np.int64).max, (riders.num_rows,))  # riders never leave
     r = _people(riders["rider_id"], riders["home_city"], riders["signup_date"], no_end, lo, rng, RIDER_SPREAD)
     order = np.argsort(r.first_ms, kind="stable")
     return World(
@@ -123,8 +123,8 @@ def _people(ids, city, signup, last_ms, period_lo, rng, spread: float) -> People
         city=code,
         first_ms=first_ms,
         last_ms=last_ms,
-        anyone=GroupedAlias(code, activity, len(CITIES)),
-        veteran=GroupedAlias(code[vet_rows], activity[vet_rows], len(CITIES), items=vet_rows),
+        anyone=GroupedPool(code, activity, len(CITIES)),
+        veteran=GroupedPool(code[vet_rows], activity[vet_rows], len(CITIES), items=vet_rows),
     )
 
 
@@ -140,7 +140,7 @@ def _codes(values: pa.ChunkedArray | pa.Array, vocabulary: tuple[str, ...]) -> n
     idx = pc.index_in(values, value_set=pa.array(vocabulary))
     if idx.null_count:
         raise ValueError(f"values outside {vocabulary}")
-    return idx.to_numpy().astype(np.int64)
+    return idx.to_numpy().astype(np.int8)  # small vocabularies; cast before doing arithmetic
 
 
 def _ms(values: pa.ChunkedArray) -> np.ndarray:
