@@ -229,10 +229,13 @@ def _interleave(rng: np.random.Generator, n: int, sources: np.ndarray) -> np.nda
 def _text(
     rng: np.random.Generator, spec: Table, d: DirtySpec, typed: pa.Table, which: np.ndarray
 ) -> pa.Table:
-    """``typed`` with the damageable timestamps as strings, row ``i``'s column ``which[i]`` malformed."""
+    """``typed`` with the damageable timestamps as strings, row ``i``'s column ``which[i]`` malformed.
+
+    Well-formed values look like the clean text files' timestamps ("2025-01-06 08:15:00", to the second).
+    """
     out = typed
     for i, name in enumerate(d.timestamps):
-        col = typed[name].combine_chunks()
+        col = typed[name].combine_chunks().cast(pa.timestamp("s"), safe=False)  # text shows seconds
         text = col.cast(pa.string())
         rows = np.flatnonzero(which == i)
         if len(rows):
