@@ -23,7 +23,7 @@ from ._account import Account
 from .errors import ServiceError
 
 SUPERUSER = "postgres"
-_SOCKET_NAME_MAX = 107 - len("/.s.PGSQL.65535")  # sun_path holds 108 bytes with its NUL
+_SOCKET_NAME_MAX = 103 - len("/.s.PGSQL.65535")  # sun_path: 108 bytes on Linux, 104 on macOS
 
 
 @dataclass(frozen=True)
@@ -230,6 +230,9 @@ _HINTS = [
      "{data} was made by another PostgreSQL version: delete {root} (its data is lost)"),
     (r'unrecognized configuration parameter|invalid value for parameter|parameter "[^"]+" ',
      "PostgreSQL rejected one of the settings {settings}"),
+    (r"could not create Unix-domain socket|could not bind Unix address|has invalid permissions",
+     "the filesystem of {root} cannot hold a Unix socket or private folders (network or Windows "
+     "drive?): set DELAB_STATE to a folder on a local Linux/macOS filesystem, e.g. /var/tmp/delab"),
     (r"shared memory segment|anonymous shared memory|out of memory",
      "not enough memory: lower shared_buffers in the settings or stop other servers"),
 ]

@@ -87,7 +87,13 @@ class PostgresServer:
 
     @property
     def log_path(self) -> Path | None:
+        """The local server's log file (None for an external one)."""
         return self._local.layout.log if self._local else None
+
+    @property
+    def bin_dir(self) -> Path:
+        """Folder of the PostgreSQL client programs (``psql``, ``pg_dump``, ``pg_recvlogical``)."""
+        return self._local.bins if self._local else pgctl.bin_dir()
 
     def engine(self, **kwargs: Any) -> Engine:
         """A SQLAlchemy engine: the same shared one each call, or a new one if ``kwargs`` are given."""
@@ -117,7 +123,7 @@ class PostgresServer:
 
         db = self.database
         with self._admin() as con:
-            con.execute("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
+            con.execute("SELECT pg_terminate_backend(active_pid, 10000) FROM pg_replication_slots "
                         "WHERE database = %s AND active_pid IS NOT NULL", [db])
             con.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
                         "WHERE database = %s", [db])
@@ -205,7 +211,8 @@ def postgres(name: str = "course", settings: Mapping[str, Any] | None = None, *,
         owned_dir(layout.root, account)
         owned_dir(layout.socket_dir, account)
         if account.switch:
-            check_reachable(account, bins, layout.root, layout.socket_dir)
+            check_reachable(account, {bins: "DELAB_PG_BIN", layout.root: "DELAB_STATE (e.g. /var/tmp/delab)",
+                                      layout.socket_dir: "TMPDIR"})
         info, owned = _ensure_running(local, options)
         server = PostgresServer(_local_url(info, database, options), name=name, local=local, owned=owned)
         server.ensure_database()
@@ -290,8 +297,8 @@ def _external(raw: str, options: dict[str, str]) -> PostgresServer:
     wanted = {k: v for k, v in options.items() if k not in _MANAGED}
     if wanted:
         with server._admin() as con:
-            have = {k: con.execute("SELECT current_setting(%s)", [k]).fetchone()[0] for k in wanted}
-        differ = {k: have[k] for k, v in wanted.items() if have[k].lower() != v.lower()}
+            have = {k: con.execute("SELECT current_setting(%s, true)", [k]).fetchone()[0] for k in wanted}
+        differ = {k: have[k] for k, v in wanted.items() if (have[k] or "").lower() != v.lower()}
         if differ:
             _log.warning("the DATABASE_URL server has %s, not the requested %s", differ, wanted)
     return server

@@ -58,6 +58,7 @@ def test_handle_describes_the_running_server(pg: PostgresServer, state: Path) ->
     assert pg.database == "course"
     assert "'course'" in repr(pg) and f"pid {pg.pid}" in repr(pg) and "started here" in repr(pg)
     assert pg.log_path == state / "postgres" / "course" / "server.log"
+    assert (pg.bin_dir / "psql").exists()
     assert (state / "postgres" / "course" / "data" / "PG_VERSION").exists()
 
 
