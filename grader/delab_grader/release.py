@@ -34,15 +34,18 @@ CHAIN = (
 )  # fmt: skip
 
 
-def student_notebook(source: Path, week: str, db_url: str) -> NotebookNode:
-    """The released notebook of ``source``; its cells are saved in the gradebook on the way."""
+def student_notebook(source: Path, week: str, db_url: str | None) -> NotebookNode:
+    """The released notebook of ``source``; its cells are saved in the gradebook on the way
+    (``db_url`` None: no gradebook, e.g. to compare with the committed notebook)."""
     nb = nbformat.read(source, as_version=4)
-    with open_gradebook(db_url) as gb:
-        gb.update_or_create_assignment(week)
+    if db_url:
+        with open_gradebook(db_url) as gb:
+            gb.update_or_create_assignment(week)
     resources = {"nbgrader": {"assignment": week, "notebook": NOTEBOOK_ID, "db_url": db_url}}
     try:
         for step in CHAIN:
-            nb, resources = step().preprocess(nb, resources)
+            if db_url or step is not SaveCells:
+                nb, resources = step().preprocess(nb, resources)
     except RuntimeError as exc:  # SaveCells refuses to drop cells that already have grades
         raise GraderError(f"cannot release {week}: {exc}. Grades already recorded are kept.") from exc
     return nb
@@ -71,9 +74,9 @@ def release(course: Course, week: str) -> Path:
     return target
 
 
-def out_of_sync(course: Course, week: str, scratch_db: str) -> bool:
-    """True if the committed student notebook differs from a fresh release (gradebook: ``scratch_db``)."""
+def out_of_sync(course: Course, week: str) -> bool:
+    """True if the committed student notebook differs from a fresh release of its source."""
     if not course.release(week).is_file():
         return True
-    fresh = json.loads(render(student_notebook(course.source(week), week, scratch_db)))
+    fresh = json.loads(render(student_notebook(course.source(week), week, None)))
     return json.loads(course.release(week).read_text()) != fresh

@@ -10,10 +10,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from dataset import make_dataset  # noqa: E402
-
-from delab_grader.course import Course  # noqa: E402
-from delab_grader.release import release  # noqa: E402
+from dataset import make_dataset
+from delab_grader.course import Course
+from delab_grader.release import release
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "grader"
 WEEK = "fixture-week"

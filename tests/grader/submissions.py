@@ -7,10 +7,9 @@ import json
 from pathlib import Path
 
 import nbformat
-from nbformat import NotebookNode
-
 from delab_grader.course import NOTEBOOK, Course
 from delab_grader.notebook import nbgrader_meta
+from nbformat import NotebookNode
 
 PARTIAL = {
     "q1_code": "by_driver = orders.groupby('driver_id').agg(n_orders=('order_id', 'size'),\n"
@@ -51,8 +50,14 @@ def without(nb: NotebookNode, *gids: str) -> NotebookNode:
     return nb
 
 
-def place(course: Course, student: str, week: str, content: NotebookNode | str | bytes | None,
-          name: str = NOTEBOOK, timestamp: str | None = "2024-01-01 10:00:00.000000 UTC") -> Path:
+def place(
+    course: Course,
+    student: str,
+    week: str,
+    content: NotebookNode | str | bytes | None,
+    name: str = NOTEBOOK,
+    timestamp: str | None = "2024-01-01 10:00:00.000000 UTC",
+) -> Path:
     """Write a submission folder for ``student``."""
     folder = course.submitted(student, week)
     folder.mkdir(parents=True, exist_ok=True)

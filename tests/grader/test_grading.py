@@ -8,11 +8,10 @@ import copy
 import nbformat
 import pytest
 from conftest import WEEK, new_course
-from submissions import PARTIAL, PARTIAL_POINTS, cell, load, nbformat3, place, with_answers, without
-
 from delab_grader.batch import BatchOptions, grade_week, stored_result
 from delab_grader.execute import Timeouts
 from delab_grader.gradebook import open_gradebook
+from submissions import PARTIAL, PARTIAL_POINTS, cell, load, nbformat3, place, with_answers, without
 
 pytestmark = pytest.mark.slow
 FULL = 17.0
@@ -131,8 +130,9 @@ def test_changed_test_cell_is_restored_from_source(graded):
 
 def test_kernel_death_fails_only_later_questions(graded):
     result = graded[2]["exits"]
-    assert points(result) == {"q1": 4, "q2": 2, "q3": 1, "q4": 1} | {q: 0 for q in
-                                                                     ("q5", "q6", "q7", "q8", "q9", "q10")}
+    assert points(result) == {"q1": 4, "q2": 2, "q3": 1, "q4": 1} | {
+        q: 0 for q in ("q5", "q6", "q7", "q8", "q9", "q10")
+    }
     assert "not graded: the kernel died" in messages(result, "q6")
 
 
