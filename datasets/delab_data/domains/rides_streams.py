@@ -11,7 +11,7 @@ from .rides_dims import CITIES, DST_OFFSET_HOURS, PLATFORMS, VEHICLE_TYPES
 from .rides_trips import STATUSES, TripChunk
 from .rides_world import World
 
-PING_SHARE = 0.03  # share of completed trips whose GPS trace is kept
+PING_SHARE = 0.015  # share of completed trips whose GPS trace is kept
 SESSION_SHARE = 0.05  # share of trips whose app session is logged
 BROWSE_SHARE = 0.02  # sessions without a ride, per trip
 LATE_SHARE = 0.03  # share of events that reach the pipeline minutes late
