@@ -93,16 +93,16 @@ def _create_system_user(name: str) -> pwd.struct_passwd:
 def check_reachable(account: Account, paths: dict[Path, str]) -> None:
     """Raise an actionable error if ``account`` cannot traverse every folder leading to ``paths``.
 
-    ``paths`` maps each path to the setting that can move it elsewhere, for the message.
+    ``paths`` maps each path to the way of moving it elsewhere, for the message.
     """
-    for path, setting in paths.items():
+    for path, move in paths.items():
         for folder in [*reversed(path.parents), path]:
             if folder.is_dir() and not account.can_enter(folder):
                 raise ServiceError(
                     f"the database server runs as user {account.name!r} (PostgreSQL refuses to run as "
                     f"root), which cannot enter {folder} (mode {stat.filemode(folder.stat().st_mode)}) "
                     f"on the way to {path}. Fix one of: `chmod o+x {folder}` (lets others pass through, "
-                    f"not list it); set {setting} to a folder it can reach; or run as a normal user"
+                    f"not list it); {move}; or run as a normal user"
                 )
 
 

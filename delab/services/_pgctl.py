@@ -106,7 +106,10 @@ def run(account: Account, cmd: list[str | Path], timeout: float = 120) -> subpro
 def major_version(bins: Path) -> int:
     """Major version of the ``postgres`` binary (``postgres (PostgreSQL) 18.6`` → 18)."""
     out = subprocess.run([str(bins / "postgres"), "--version"], capture_output=True, text=True, check=True)
-    return int(re.search(r"(\d+)", out.stdout.split(")")[-1]).group(1))  # type: ignore[union-attr]
+    found = re.search(r"\(PostgreSQL\) (\d+)", out.stdout)
+    if found is None:
+        raise ServiceError(f"{bins / 'postgres'} --version printed {out.stdout.strip()!r}, not a version")
+    return int(found.group(1))
 
 
 def initdb(bins: Path, layout: Layout, account: Account) -> None:

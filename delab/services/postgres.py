@@ -24,18 +24,23 @@ import fcntl
 import json
 import logging
 import os
+import pwd
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
+from psycopg import sql
 from sqlalchemy import URL, Engine, create_engine, make_url
 from sqlalchemy.exc import ArgumentError
 
 from ..paths import state_dir
 from . import _pgctl as pgctl
-from ._account import Account, check_reachable, owned_dir, server_account
+from ._account import DEFAULT_SERVER_USER, Account, check_reachable, owned_dir, server_account
 from .errors import ServiceError
 from .ports import free_port
 
@@ -49,6 +54,8 @@ _SETTING = re.compile(r"[a-z_][a-z0-9_.]*")
 _MANAGED = {"port", "listen_addresses", "unix_socket_directories"}
 #: Options every start gets, not recorded as requested settings (the tests turn durability off here).
 _BASE_OPTIONS: dict[str, str] = {}
+_MOVE_BINS = "point DELAB_PG_BIN at PostgreSQL binaries it can reach"
+_MOVE_STATE = "set DELAB_STATE to a folder it can reach (e.g. /var/tmp/delab)"
 _log = logging.getLogger("delab.services")
 
 
@@ -70,6 +77,7 @@ class PostgresServer:
 
     @property
     def database(self) -> str:
+        """Name of the database this handle uses."""
         return make_url(self.url).database or ""
 
     @property
@@ -103,10 +111,8 @@ class PostgresServer:
             self._engine = create_engine(self.url, pool_pre_ping=True)
         return self._engine
 
-    def connect(self, **kwargs: Any) -> Any:
+    def connect(self, **kwargs: Any) -> psycopg.Connection[Any]:
         """A new psycopg (3) connection; ``kwargs`` go to ``psycopg.connect`` (e.g. ``autocommit=True``)."""
-        import psycopg
-
         return psycopg.connect(self.dsn, **kwargs)
 
     def stop(self) -> None:
@@ -117,10 +123,11 @@ class PostgresServer:
                 self._local.stop()
 
     def reset(self) -> None:
-        """Drop and recreate this handle's database (its replication slots too), cutting its sessions."""
-        self._dispose()
-        from psycopg import sql
+        """Drop and recreate this handle's database (its replication slots too), cutting its sessions.
 
+        With ``DATABASE_URL`` this drops that server's database: point it at a course database only.
+        """
+        self._dispose()
         db = self.database
         with self._admin() as con:
             con.execute("SELECT pg_terminate_backend(active_pid, 10000) FROM pg_replication_slots "
@@ -149,19 +156,15 @@ class PostgresServer:
 
     def ensure_database(self) -> None:
         """Create this handle's database if it does not exist yet."""
-        from psycopg import sql
-
         with self._admin() as con:
             if con.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.database]).fetchone():
                 return
             con.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
 
-    def _admin(self) -> Any:
+    def _admin(self) -> psycopg.Connection[Any]:
         """An autocommit connection to a maintenance database of the same server."""
         other = "template1" if self.database == "postgres" else "postgres"
         dsn = make_url(self.dsn).set(database=other).render_as_string(hide_password=False)
-        import psycopg
-
         try:
             return psycopg.connect(dsn, autocommit=True)
         except Exception as exc:
@@ -211,12 +214,39 @@ def postgres(name: str = "course", settings: Mapping[str, Any] | None = None, *,
         owned_dir(layout.root, account)
         owned_dir(layout.socket_dir, account)
         if account.switch:
-            check_reachable(account, {bins: "DELAB_PG_BIN", layout.root: "DELAB_STATE (e.g. /var/tmp/delab)",
-                                      layout.socket_dir: "TMPDIR"})
+            check_reachable(account, {bins: _MOVE_BINS, layout.root: _MOVE_STATE,
+                                      layout.socket_dir: "set TMPDIR to a folder it can reach"})
         info, owned = _ensure_running(local, options)
         server = PostgresServer(_local_url(info, database, options), name=name, local=local, owned=owned)
         server.ensure_database()
     return server
+
+
+def preflight() -> list[str]:
+    """Problems that would stop ``postgres()`` from starting a local server here (empty: none).
+
+    Starts nothing and creates nothing; meant for ``delab doctor``.
+    """
+    try:
+        bins = pgctl.bin_dir()
+        pgctl.major_version(bins)
+    except (ServiceError, OSError, subprocess.CalledProcessError) as exc:
+        return [str(exc)]
+    if os.geteuid() != 0:
+        return []
+    name = os.environ.get("DELAB_PG_USER", DEFAULT_SERVER_USER)
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        return [] if shutil.which("useradd") else [f"running as root without `useradd`: create a user "
+                                                   f"{name!r} or set DELAB_PG_USER to an existing one"]
+    account = Account(entry.pw_name, entry.pw_uid, entry.pw_gid, switch=True)
+    existing = next(p for p in [state_dir(), *state_dir().parents] if p.exists())
+    try:
+        check_reachable(account, {bins: _MOVE_BINS, existing: _MOVE_STATE})
+    except ServiceError as exc:
+        return [str(exc)]
+    return []
 
 
 def _options(settings: Mapping[str, Any], port: int | None) -> dict[str, str]:

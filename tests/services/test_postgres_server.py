@@ -28,6 +28,7 @@ from delab.services import (
 )
 from delab.services import _pgctl as pgctl
 from delab.services._account import Account
+from delab.services.postgres import preflight
 
 ROOT = os.geteuid() == 0
 
@@ -144,6 +145,9 @@ def test_recovers_after_a_crash_and_from_a_foreign_pid_file(state: Path) -> None
     (data / "postmaster.pid").write_text(f"{os.getpid()}\n{data}\n0\n5432\n\n\n0 0\nready\n")
     with postgres("crash") as again:
         assert again.pid != os.getpid() and _scalar(again, "SELECT 1") == 1
+    (data / "PG_VERSION").write_text("9\n")
+    with pytest.raises(ServiceError, match="created by PostgreSQL 9 but the binaries are version"):
+        postgres("crash")
 
 
 def test_logical_decoding_captures_insert_update_delete(state: Path) -> None:
@@ -190,9 +194,11 @@ def test_settings_are_checked() -> None:
 
 
 def test_missing_binaries_are_reported(state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert preflight() == []
     monkeypatch.setenv("DELAB_PG_BIN", str(state / "nowhere"))
     with pytest.raises(ServiceError, match=r"missing[\s\S]*DELAB_PG_BIN"):
         postgres("nobin")
+    assert "missing" in preflight()[0]
 
 
 @pytest.mark.skipif(not ROOT, reason="checks what happens when the course runs as root")
@@ -201,6 +207,7 @@ def test_root_reports_a_state_folder_the_server_cannot_reach(monkeypatch: pytest
         monkeypatch.setenv("DELAB_STATE", str(Path(private) / "state"))
         with pytest.raises(ServiceError, match=r"cannot enter .*\(mode drwx------\)[\s\S]*chmod o\+x"):
             postgres()
+        assert "DELAB_STATE" in preflight()[0]
 
 
 def _python_usable_by(account: Account) -> str:
