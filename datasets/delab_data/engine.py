@@ -11,6 +11,7 @@ import errno
 import multiprocessing
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -278,11 +279,11 @@ def _check_disk(parent: Path, request: Request) -> None:
 def _fresh_tmp(out: Path) -> Path:
     """A new hidden work folder beside ``out``, after removing those of runs that died."""
     for stale in out.parent.glob(f".{out.name}.partial-*"):
-        pid = stale.name.rsplit("-", 1)[-1]
+        pid = stale.name.split(".partial-", 1)[1].split("-")[0]
         if not (pid.isdigit() and _alive(int(pid))):
             shutil.rmtree(stale, ignore_errors=True)
-    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
+    # unique per run: worker processes cache dimension tables by folder name
+    tmp = out.parent / f".{out.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     return tmp
 

@@ -29,7 +29,7 @@ class Request:
             "seed": self.seed,
             "scale": self.scale.as_dict(),
             "dirty": self.dirty.as_dict(),
-            "tables": sorted(self.tables) if self.tables else "all",
+            "requested_tables": sorted(self.tables) if self.tables else "all",
             "formats": sorted(self.formats) if self.formats else "declared",
         }
 
