@@ -1,3 +1,3 @@
 """The dataset's domains. Importing this package registers every table and producer."""
 
-from . import rides, food, streaming, cdc  # noqa: F401  (registration happens on import)
+from . import cdc, food, rides, streaming  # noqa: F401  (registration happens on import)
