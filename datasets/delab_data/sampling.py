@@ -14,7 +14,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-MS_PER_S = 1_000
 MS_PER_HOUR = 3_600_000
 MS_PER_DAY = 86_400_000
 
@@ -33,10 +32,6 @@ LAST_NAMES = (
     "Walker", "Young", "Allen", "King", "Wright", "Scott", "Torres", "Nguyen", "Hill", "Flores",
     "Kim", "Patel", "Wang", "Singh", "Chen", "Khan", "Cohen", "Okafor", "Ivanova", "Rossi",
     "Silva", "Tanaka", "Novak", "Muller", "Dubois", "Haddad", "Mensah", "Kowalski", "Larsen", "Murphy",
-)  # fmt: skip
-SYLLABLES = (
-    "ash", "bel", "cor", "dun", "el", "fair", "glen", "har", "ives", "kent", "lin", "mar", "nor", "oak",
-    "pel", "quin", "ros", "sto", "tor", "val", "wick", "wood", "ber", "ley", "ton", "ham", "ford", "vale",
 )  # fmt: skip
 
 
@@ -200,34 +195,6 @@ def zipf_ranks(u: np.ndarray, sizes: np.ndarray | int, s: float = 1.1) -> np.nda
     return np.minimum(x.astype(np.int64) - 1, sizes.astype(np.int64) - 1).clip(0)
 
 
-class GroupedZipf:
-    """Zipf-skewed choice of an item within its group; popularity order is a fixed random shuffle."""
-
-    def __init__(
-        self,
-        groups: np.ndarray,
-        s: float,
-        rng: np.random.Generator,
-        n_groups: int | None = None,
-        items: np.ndarray | None = None,
-    ) -> None:
-        """``groups[i]`` is the group of item ``items[i]`` (default ``i``); draws return items."""
-        groups = np.asarray(groups, dtype=np.int64)
-        n_groups = int(groups.max()) + 1 if n_groups is None else n_groups
-        self.s = s
-        order = np.lexsort((rng.random(len(groups)), groups))  # grouped, shuffled within a group
-        self.order = order if items is None else np.asarray(items)[order]
-        self.sizes = np.bincount(groups, minlength=n_groups)
-        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)[:-1]])
-
-    def draw(self, rng: np.random.Generator, groups: np.ndarray) -> np.ndarray:
-        """One item index per entry of ``groups`` (every requested group must have items)."""
-        size = self.sizes[groups]
-        if np.any(size == 0):
-            raise ValueError("asked for an item of a group that has none")
-        return self.order[self.offsets[groups] + zipf_ranks(rng.random(len(groups)), size, self.s)]
-
-
 def zipf_weights(rng: np.random.Generator, n: int, s: float = 1.0) -> np.ndarray:
     """Popularity weights of ``n`` items (sum 1): Zipf over ranks, ranks shuffled over the items."""
     w = 1.0 / np.arange(1, n + 1, dtype=np.float64) ** s
@@ -273,11 +240,6 @@ def exact_sample(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
     return np.sort(rng.choice(n, size=k, replace=False)) if k else np.zeros(0, dtype=np.int64)
 
 
-def bernoulli(rng: np.random.Generator, p: np.ndarray | float, size: int) -> np.ndarray:
-    """Boolean mask, True with probability ``p`` (scalar or per row)."""
-    return rng.random(size) < p
-
-
 # --------------------------------------------------------------------------------------------- amounts
 def lognormal(rng: np.random.Generator, median: float | np.ndarray, sigma: float, size: int) -> np.ndarray:
     """Lognormal values with the given median (not mean) and log-space spread."""
@@ -290,15 +252,6 @@ def round_cents(x: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------ time
-def weekly_profile(weekday: Sequence[float], weekend: Sequence[float] | None = None) -> np.ndarray:
-    """A (7, 24) weight matrix, Monday first, from a 24-hour weekday and (optionally) weekend profile."""
-    weekday = np.asarray(weekday, dtype=np.float64)
-    weekend = weekday if weekend is None else np.asarray(weekend, dtype=np.float64)
-    if weekday.shape != (24,) or weekend.shape != (24,):
-        raise ValueError("hour profiles need 24 weights")
-    return np.vstack([weekday] * 5 + [weekend] * 2)
-
-
 def profile_times(
     rng: np.random.Generator, lo: np.datetime64, hi: np.datetime64, n: int, profile: np.ndarray
 ) -> np.ndarray:
@@ -338,16 +291,6 @@ def uniform_times(rng: np.random.Generator, lo: np.datetime64, hi: np.datetime64
     return (lo_ms + rng.integers(0, span, n)).astype("datetime64[ms]")
 
 
-def hour_of_day(ts: np.ndarray) -> np.ndarray:
-    """Hour (0–23) of datetime64 values."""
-    return (ts.astype("datetime64[ms]").astype(np.int64) // MS_PER_HOUR) % 24
-
-
-def day_of_week(ts: np.ndarray) -> np.ndarray:
-    """Day of week (Monday = 0) of datetime64 values."""
-    return (ts.astype("datetime64[ms]").astype(np.int64) // MS_PER_DAY + 3) % 7
-
-
 # ----------------------------------------------------------------------------------------- categories
 def take_strings(values: Sequence[str] | pa.Array, codes: np.ndarray) -> pa.Array:
     """Category strings for integer codes (fast ``pyarrow.compute.take``)."""
@@ -355,23 +298,8 @@ def take_strings(values: Sequence[str] | pa.Array, codes: np.ndarray) -> pa.Arra
     return pc.take(arr, pa.array(codes, pa.int64()))
 
 
-def choose_strings(
-    rng: np.random.Generator, values: Sequence[str], size: int, p: Sequence[float] | None = None
-) -> pa.Array:
-    """``size`` strings drawn from ``values`` (uniform, or with weights ``p``)."""
-    codes = AliasTable(p).draw(rng, size) if p is not None else rng.integers(0, len(values), size)
-    return take_strings(values, codes)
-
-
 def person_names(rng: np.random.Generator, size: int) -> tuple[pa.Array, pa.Array]:
     """(first names, last names) drawn from the built-in lists, last names mildly Zipf-skewed."""
     first = rng.integers(0, len(FIRST_NAMES), size)
     last = zipf_ranks(rng.random(size), len(LAST_NAMES), 0.6)
     return take_strings(FIRST_NAMES, first), take_strings(LAST_NAMES, last)
-
-
-def place_names(rng: np.random.Generator, size: int, syllables: int = 2) -> pa.Array:
-    """Made-up capitalised place names such as "Oakley" or "Marwood" (may repeat)."""
-    parts = [take_strings(SYLLABLES, rng.integers(0, len(SYLLABLES), size)) for _ in range(syllables)]
-    joined = pc.binary_join_element_wise(*parts, "")
-    return pc.utf8_capitalize(joined)
