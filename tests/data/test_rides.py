@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 import pytest
 from conftest import make_ctx, run_producers
 from delab_data.domains import rides, rides_world
+from delab_data.sampling import GroupedAlias, GroupedPool, LookupChoice, exact_sample, profile_times
 from delab_data.schema import PRODUCERS, TABLES, conform
 
 RIDES_TABLES = (
@@ -200,3 +201,21 @@ def test_chunks_do_not_depend_on_each_other() -> None:
     assert (ids == np.arange(1, 10_001)).all()
     starts = [c["trips"]["start_time"].to_numpy() for c in ordered]
     assert all(a.max() <= b.min() for a, b in itertools.pairwise(starts))
+
+
+def test_sampling_helpers_the_trips_rely_on() -> None:
+    rng = np.random.default_rng(0)
+    groups = np.array([0, 1, 0, 1, 1])
+    weights = np.array([1.0, 1.0, 3.0, 1.0, 2.0])
+    asked = np.repeat([0, 1], 40_000)
+    for choice in (GroupedPool(groups, weights, 2), GroupedAlias(groups, weights, 2)):
+        got = choice.draw(rng, asked)
+        assert (groups[got] == asked).all()
+        share = np.bincount(got[asked == 1], minlength=5)[[1, 3, 4]] / 40_000
+        assert np.allclose(share, [0.25, 0.25, 0.5], atol=0.02)
+    got = LookupChoice(weights, groups).draw(rng, len(asked), asked)
+    assert (groups[got] == asked).all()
+    lo, hi = np.datetime64("2025-01-06T05:30"), np.datetime64("2025-01-09T00:00")
+    times = profile_times(rng, lo, hi, 50_000, np.ones((7, 24)))
+    assert (np.diff(times.astype(np.int64)) >= 0).all() and times[0] >= lo and times[-1] < hi
+    assert len(exact_sample(rng, 1_000, 0.123)) == 123
