@@ -140,11 +140,12 @@ def _negated(arr: pa.Array, rows: np.ndarray) -> pa.Array:
 
 def _before(start: pa.Array, end: pa.Array, rows: np.ndarray) -> pa.Array:
     """``end`` moved as far before ``start`` as it was after it (plus a minute)."""
-    s = start.cast(pa.int64()).fill_null(0).to_numpy()
-    e = end.cast(pa.int64()).fill_null(0).to_numpy().copy()
-    minute = 60 * _units_per_second(end.type)
-    e[rows] = s[rows] - (e[rows] - s[rows]) - minute
-    return pa.array(e, pa.int64(), mask=~_valid(end)).cast(end.type)
+    raw = pa.int32() if pa.types.is_date32(end.type) else pa.int64()  # dates: days; timestamps: units
+    s = start.cast(raw).fill_null(0).to_numpy()
+    e = end.cast(raw).fill_null(0).to_numpy().copy()
+    gap = 1 if pa.types.is_date32(end.type) else 60 * _units_per_second(end.type)  # a day / a minute
+    e[rows] = s[rows] - (e[rows] - s[rows]) - gap
+    return pa.array(e, raw, mask=~_valid(end)).cast(end.type)
 
 
 def _units_per_second(t: pa.DataType) -> int:
