@@ -152,6 +152,7 @@ async def execute_notebook(
     try:
         async with client.async_setup_kernel(cleanup_kc=True):
             await _run_cells(client, result, started + timeouts.notebook)
+            result.seconds = time.monotonic() - started
     except TimeoutError:
         result.status, result.reason = "timeout", f"the notebook ran past its {timeouts.notebook:g} s limit"
     except DeadKernelError:
@@ -163,7 +164,7 @@ async def execute_notebook(
         result.status, result.reason = "failed", f"execution failed: {type(exc).__name__}: {exc}"
     finally:
         await stop_kernel(kernel)
-    result.seconds = time.monotonic() - started
+    result.seconds = result.seconds or time.monotonic() - started
     return result
 
 
