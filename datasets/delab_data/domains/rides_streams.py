@@ -92,56 +92,72 @@ def app_events(
     search = request - rng.integers(10 * S, 120 * S, m)
     opened = search - rng.integers(5 * S, 60 * S, m)
     accept = request + rng.integers(5 * S, 40 * S, m)
-    cancelled, rated = t.cancelled[rows], t.rating[rows] > 0
-    rate_at = t.end_ms[rows] + rng.integers(30 * S, 600 * S, m)
-    rider, driver = np.zeros(m, np.int64), np.ones(m, np.int64)
-    every = np.ones(m, bool)
-    parts = [  # (time, event type, user type, mask)
-        (opened, 0, rider, every), (search, 1, rider, every), (request, 2, rider, every),
-        (accept, 3, driver, every), (t.end_ms[rows], 4, rider, cancelled),
-        (t.end_ms[rows], 5, driver, ~cancelled), (rate_at, 6, rider, rated),
-    ]  # fmt: skip
+    end = t.end_ms[rows]
+    rate_at = end + rng.integers(30 * S, 600 * S, m)
+    cancelled, rated, every = t.cancelled[rows], t.rating[rows] > 0, np.ones(m, bool)
+    rider, driver = t.rider[rows], t.driver[rows]
+    events = _Events()
     session = first_unit + np.arange(1, m + 1)
-    rider_row, city = t.rider[rows], t.city[rows]
-    cols = {k: [] for k in ("time", "etype", "utype", "user", "city", "session", "platform")}
-    for time, etype, utype, mask in parts:
-        uid = np.where(utype == 0, w.riders.ids[rider_row], w.drivers.ids[t.driver[rows]])
-        plat = np.where(utype == 0, w.rider_platform[rider_row], w.drivers.ids[t.driver[rows]] % 2)
-        for key, val in zip(cols, (time, etype, utype, uid, city, session, plat), strict=True):
-            cols[key].append(np.broadcast_to(val, (m,))[mask])
-    _browse(rng, w, cols, first_unit + m, round(BROWSE_SHARE * n), span)
-    return _events_table(rng, first_unit, {k: np.concatenate(v) for k, v in cols.items()})
+    as_rider = (w.riders.ids[rider], t.city[rows], session, w.rider_platform[rider])
+    as_driver = (w.drivers.ids[driver], t.city[rows], session, w.drivers.ids[driver] % 2)  # ios / android
+    for time, etype, who, mask in (
+        (opened, "app_open", as_rider, every), (search, "search", as_rider, every),
+        (request, "request_ride", as_rider, every), (accept, "accept_ride", as_driver, every),
+        (end, "cancel", as_rider, cancelled), (end, "complete_ride", as_driver, ~cancelled),
+        (rate_at, "rate", as_rider, rated),
+    ):  # fmt: skip
+        events.add(mask, time, etype, who is as_driver, *who)
+    _browse(rng, w, events, first_unit + m, round(BROWSE_SHARE * n), span)
+    return events.table(rng, first_unit)
 
 
-def _browse(rng, w: World, cols: dict, first_session: int, k: int, span) -> None:
+def _browse(rng, w: World, events: _Events, first_session: int, k: int, span) -> None:
     """Sessions where a rider opened the app (and maybe searched) without requesting a ride."""
     rider = rng.integers(0, len(w.riders.ids), k)
     opened = uniform_times(rng, span[0], span[1], k).astype(np.int64)
     searched = rng.random(k) < 0.7
-    session = first_session + np.arange(1, k + 1)
-    searched_at = opened + rng.integers(5 * S, 90 * S, k)
-    for time, etype, mask in ((opened, 0, np.ones(k, bool)), (searched_at, 1, searched)):
-        vals = (time, etype, 0, w.riders.ids[rider], w.riders.city[rider], session, w.rider_platform[rider])
-        for key, val in zip(cols, vals, strict=True):
-            cols[key].append(np.broadcast_to(val, (k,))[mask])
-
-
-def _events_table(rng: np.random.Generator, first_unit: int, c: dict[str, np.ndarray]) -> pa.Table:
-    ingest = _ingest(rng, c["time"])
-    order = np.argsort(ingest, kind="stable")
-    return pa.table(
-        {
-            "event_id": pa.array(first_unit + np.arange(1, len(order) + 1), pa.int64()),
-            "event_time": _ts(c["time"][order]),
-            "ingest_time": _ts(ingest[order]),
-            "user_type": take_strings(USER_TYPES, c["utype"][order]),
-            "user_id": pa.array(c["user"][order], pa.int64()),
-            "event_type": take_strings(EVENT_TYPES, c["etype"][order]),
-            "city": take_strings(CITIES, c["city"][order]),
-            "session_id": pa.array(c["session"][order], pa.int64()),
-            "platform": take_strings(PLATFORMS, c["platform"][order]),
-        }
+    who = (
+        w.riders.ids[rider],
+        w.riders.city[rider],
+        first_session + np.arange(1, k + 1),
+        w.rider_platform[rider],
     )
+    events.add(np.ones(k, bool), opened, "app_open", False, *who)
+    events.add(searched, opened + rng.integers(5 * S, 90 * S, k), "search", False, *who)
+
+
+class _Events:
+    """Collects app events kind by kind, then lays them out in arrival order."""
+
+    FIELDS = ("time", "etype", "utype", "user", "city", "session", "platform")
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[np.ndarray]] = {f: [] for f in self.FIELDS}
+
+    def add(self, mask, time, event_type: str, by_driver: bool, user, city, session, platform) -> None:
+        """The events of one kind: one per row where ``mask`` is set."""
+        k = int(mask.sum())
+        values = (time, EVENT_TYPES.index(event_type), int(by_driver), user, city, session, platform)
+        for name, value in zip(self.FIELDS, values, strict=True):
+            self.parts[name].append(np.full(k, value) if np.isscalar(value) else value[mask])
+
+    def table(self, rng: np.random.Generator, first_unit: int) -> pa.Table:
+        c = {k: np.concatenate(v) for k, v in self.parts.items()}
+        ingest = _ingest(rng, c["time"])
+        order = np.argsort(ingest, kind="stable")
+        return pa.table(
+            {
+                "event_id": pa.array(first_unit + np.arange(1, len(order) + 1), pa.int64()),
+                "event_time": _ts(c["time"][order]),
+                "ingest_time": _ts(ingest[order]),
+                "user_type": take_strings(USER_TYPES, c["utype"][order]),
+                "user_id": pa.array(c["user"][order], pa.int64()),
+                "event_type": take_strings(EVENT_TYPES, c["etype"][order]),
+                "city": take_strings(CITIES, c["city"][order]),
+                "session_id": pa.array(c["session"][order], pa.int64()),
+                "platform": take_strings(PLATFORMS, c["platform"][order]),
+            }
+        )
 
 
 def trips_v2(w: World, t: TripChunk, period_start: np.datetime64) -> pa.Table:
