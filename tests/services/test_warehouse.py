@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from delab import duck
 from delab.services import ServiceError, register_dataset, warehouse
 
 
@@ -45,6 +46,13 @@ def test_default_file_lives_in_the_state_folder(state: Path) -> None:
     con.execute("CREATE TABLE notes AS SELECT 1 AS n")
     con.close()
     assert (state / "warehouse" / "course.duckdb").exists()
+
+
+def test_extensions_load_offline(tmp_path: Path) -> None:
+    if duck.extension_directory() is None:
+        pytest.skip("the duckdb-ext-* wheels are not installed")
+    con = warehouse(tmp_path / "w.duckdb", extensions=("tpch",))
+    assert con.sql("SELECT count(*) FROM tpch_queries()").fetchone() == (22,)
 
 
 def test_views_over_every_table(dataset: Path, tmp_path: Path) -> None:
