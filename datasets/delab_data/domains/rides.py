@@ -12,21 +12,12 @@ from ..context import ChunkContext
 from ..schema import Column, DirtySpec, Producer, producer, table
 from . import rides_dims as dims
 from . import rides_fraud, rides_streams, rides_trips
+from .rides_dims import CITY_SPELLINGS
 
 D = "rides"
 C = Column
 TS = pa.timestamp("ms")
 
-#: Other ways people write the cities (the dirty variant's spelling damage).
-CITY_SPELLINGS = {
-    "New York": ("NYC", "new york", "New York City", "NY"),
-    "Chicago": ("chicago", "CHI", "Chicago, IL"),
-    "San Francisco": ("SF", "san francisco", "San Fran", "S.F."),
-    "Boston": ("boston", "BOS", "Boston, MA"),
-    "Seattle": ("seattle", "SEA", "Seattle, WA"),
-    "Miami": ("miami", "MIA", "Miami, FL"),
-    "Austin": ("austin", "ATX", "Austin, TX"),
-}
 PAYMENT_SPELLINGS = {
     "card": ("Card", "CARD", "credit_card"),
     "apple_pay": ("ApplePay", "apple pay"),

@@ -57,6 +57,16 @@ ZONE_NAMES = {
         "Clarksville", "✈AUS Airport@30.1975,-97.6664",
     ),
 }  # fmt: skip
+#: Other ways people write the cities (the dirty variants' spelling damage; other domains reuse it).
+CITY_SPELLINGS = {
+    "New York": ("NYC", "new york", "New York City", "NY"),
+    "Chicago": ("chicago", "CHI", "Chicago, IL"),
+    "San Francisco": ("SF", "san francisco", "San Fran", "S.F."),
+    "Boston": ("boston", "BOS", "Boston, MA"),
+    "Seattle": ("seattle", "SEA", "Seattle, WA"),
+    "Miami": ("miami", "MIA", "Miami, FL"),
+    "Austin": ("austin", "ATX", "Austin, TX"),
+}
 AIRPORT_SHARE = 0.2  # share of a city's pickups at its airport(s), well above their share of zones
 
 VEHICLE_TYPES = ("sedan", "suv", "hybrid", "electric", "van")
