@@ -1,0 +1,95 @@
+"""Helpers for the weeks' tests: grade a week's solution, its blank release and wrong submissions.
+
+Everything goes through the real grader (references from the solution notebook, then one batch over
+all submissions) on the repository's tiny dataset (``make test`` generates it first)::
+
+    results = grade_variants(WEEK, {"q1_wrong_filter": {"q1_code": "...wrong code..."}}, tmp)
+    assert results["solution"].score == results["solution"].max_score
+    assert scores(results["q1_wrong_filter"])["q1"] < points(WEEK)["q1"]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from pathlib import Path
+
+import nbformat
+import pytest
+from delab import paths
+from delab_grader.batch import BatchOptions, grade_week
+from delab_grader.course import Course
+from delab_grader.execute import Timeouts
+from delab_grader.grading import SubmissionResult
+from delab_grader.notebook import load_source, nbgrader_meta
+from delab_grader.release import out_of_sync
+from nbformat import NotebookNode
+
+REPO = Path(__file__).resolve().parents[2]
+TIMEOUTS = Timeouts(cell=120, notebook=300)
+
+
+def tiny_data() -> Path:
+    """The repository's tiny dataset (``delab data --scale tiny``); the test is skipped without it."""
+    data = paths.data_root() / "tiny"
+    if not (data / "manifest.json").is_file():
+        pytest.skip("no tiny dataset: run `delab data --scale tiny` (make test does)")
+    return data
+
+
+def week_course(state: Path) -> Course:
+    """The checkout's solutions and released notebooks, graded on the tiny data with state in ``state``."""
+    return Course.at(REPO, state=state, db_url=f"sqlite:///{state / 'gradebook.db'}", data=tiny_data())
+
+
+def solution(week: str) -> NotebookNode:
+    return nbformat.read(REPO / "solutions" / week / "assignment.ipynb", as_version=4)
+
+
+def released(week: str) -> NotebookNode:
+    return nbformat.read(REPO / "weeks" / week / "assignment.ipynb", as_version=4)
+
+
+def points(week: str) -> dict[str, float]:
+    """Points of each auto-graded (test) cell of the week's source, by grade_id."""
+    return {t.grade_id: t.points for t in load_source(REPO / "solutions" / week / "assignment.ipynb").tests}
+
+
+def with_code(nb: NotebookNode, answers: dict[str, str]) -> NotebookNode:
+    """A copy of ``nb`` whose cells with these grade_ids hold this code instead (a student's answer)."""
+    nb = copy.deepcopy(nb)
+    for gid, code in answers.items():
+        cells = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") == gid]
+        assert len(cells) == 1, f"no single cell with grade_id {gid!r}"
+        cells[0].source = code
+    return nb
+
+
+def scores(result: SubmissionResult) -> dict[str, float]:
+    """Score of each test cell of a graded submission, by grade_id."""
+    return {q.grade_id: q.score for q in result.questions}
+
+
+def messages(result: SubmissionResult, gid: str) -> str:
+    return "\n".join(m for q in result.questions if q.grade_id == gid for m in q.messages)
+
+
+def grade_variants(
+    week: str, mutants: dict[str, dict[str, str]], state: Path, workers: int = 2
+) -> dict[str, SubmissionResult]:
+    """Grade the solution ("solution"), the committed release ("blank") and each mutant (the solution
+    with some cells replaced) in one batch; results by name. ``workers=1`` for weeks whose notebooks
+    share a server's tables."""
+    course = week_course(state)
+    assert not out_of_sync(course, week), f"weeks/{week}/assignment.ipynb is stale: run `delab release {week}`"
+    sol = solution(week)
+    subs = {"solution": sol, "blank": released(week)} | {n: with_code(sol, a) for n, a in mutants.items()}
+    for name, nb in subs.items():
+        folder = course.submitted(name, week)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "assignment.ipynb").write_text(nbformat.writes(nb))
+        (folder / "timestamp.txt").write_text("2026-01-01 10:00:00.000000 UTC")
+    options = BatchOptions(workers=workers, timeouts=TIMEOUTS, progress=False)
+    summary = asyncio.run(grade_week(course, week, options))
+    assert not summary.failed, summary.lines()
+    return {r.student: r for r in summary.graded}
