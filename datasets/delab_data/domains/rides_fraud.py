@@ -116,7 +116,7 @@ def payments_table(rng: np.random.Generator, w: World, t: TripChunk, first_unit:
     home = w.rider_country[rider]
     foreign = rng.random(m) < np.where(fraud, FOREIGN_CARD[1], FOREIGN_CARD[0])
     country = np.where(foreign, (home + rng.integers(1, len(COUNTRIES), m)) % len(COUNTRIES), home)
-    rider_id = w.riders.ids[rider]
+    rider_id = w.riders.id_of(rider)
     device = rider_id * 2 + (rng.random(m) < 0.08)
     ring = fraud & (rng.random(m) < 0.4)
     device = np.where(ring, 10**12 + rng.integers(0, 150, m), device)

@@ -60,7 +60,7 @@ def gps_pings(rng: np.random.Generator, w: World, t: TripChunk) -> pa.Table:
         {
             "ping_id": pa.array(trip_id * 1000 + seq[order], pa.int64()),
             "trip_id": pa.array(trip_id, pa.int64()),
-            "driver_id": pa.array(np.repeat(w.drivers.ids[t.driver[rows]], k)[order], pa.int64()),
+            "driver_id": pa.array(np.repeat(w.drivers.id_of(t.driver[rows]), k)[order], pa.int64()),
             "event_time": _ts(event[order]),
             "ingest_time": _ts(ingest[order]),
             "lat": pa.array(np.round(lat[order], 6)),
@@ -98,8 +98,9 @@ def app_events(
     rider, driver = t.rider[rows], t.driver[rows]
     events = _Events()
     session = first_unit + np.arange(1, m + 1)
-    as_rider = (w.riders.ids[rider], t.city[rows], session, w.rider_platform[rider])
-    as_driver = (w.drivers.ids[driver], t.city[rows], session, w.drivers.ids[driver] % 2)  # ios / android
+    as_rider = (w.riders.id_of(rider), t.city[rows], session, w.rider_platform[rider])
+    driver_id = w.drivers.id_of(driver)
+    as_driver = (driver_id, t.city[rows], session, driver_id % 2)  # drivers' app: ios or android
     for time, etype, who, mask in (
         (opened, "app_open", as_rider, every), (search, "search", as_rider, every),
         (request, "request_ride", as_rider, every), (accept, "accept_ride", as_driver, every),
@@ -117,7 +118,7 @@ def _browse(rng, w: World, events: _Events, first_session: int, k: int, span) ->
     opened = uniform_times(rng, span[0], span[1], k).astype(np.int64)
     searched = rng.random(k) < 0.7
     who = (
-        w.riders.ids[rider],
+        w.riders.id_of(rider),
         w.riders.city[rider],
         first_session + np.arange(1, k + 1),
         w.rider_platform[rider],
@@ -173,8 +174,8 @@ def trips_v2(w: World, t: TripChunk, period_start: np.datetime64) -> pa.Table:
     return pa.table(
         {
             "trip_id": pa.array(t.ids[rows], pa.int64()),
-            "driver_id": pa.array(w.drivers.ids[t.driver[rows]], pa.int64()),
-            "rider_id": pa.array(w.riders.ids[t.rider[rows]], pa.int64()),
+            "driver_id": pa.array(w.drivers.id_of(t.driver[rows]), pa.int64()),
+            "rider_id": pa.array(w.riders.id_of(t.rider[rows]), pa.int64()),
             "started_at": pc.binary_join_element_wise(iso, suffix, ""),
             "ended_at": pa.array(t.end_ms[rows] // S - offset * 3600, pa.int64()),
             "distance_miles": pa.array(np.round(t.distance[rows] / KM_PER_MILE, 3)),

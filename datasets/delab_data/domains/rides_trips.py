@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 from ..context import ChunkContext
 from ..sampling import (
     MS_PER_HOUR,
+    LognormalTable,
     LookupChoice,
     lognormal,
     profile_times,
@@ -44,6 +45,7 @@ CANCEL_RATE = 0.065
 STATUSES = ("completed", "cancelled")
 _RATING = LookupChoice(np.array([0.03, 0.03, 0.06, 0.18, 0.70]))  # 1..5 stars
 _CITY = LookupChoice(CITY_SHARE)
+_LOCAL_KM = LognormalTable(1.3, 0.7)  # the part of a trip's distance beyond the zones' distance
 _PAYMENT = LookupChoice(np.array(PAYMENT_SHARE))
 
 
@@ -140,7 +142,7 @@ def _distance(rng: np.random.Generator, w: World, pickup: np.ndarray, dropoff: n
     """Road distance (km): the zones' straight-line distance times a detour factor, plus a local part."""
     n = len(pickup)
     straight = w.zones.km.ravel()[pickup * len(w.zones.km) + dropoff]
-    return straight * (1.05 + 0.3 * rng.random(n)) + lognormal(rng, 1.3, 0.7, n) + 0.3
+    return straight * (1.05 + 0.3 * rng.random(n)) + _LOCAL_KM.draw(rng, n) + 0.3
 
 
 def _surge_levels(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -172,8 +174,8 @@ def trips_table(w: World, t: TripChunk) -> pa.Table:
     return pa.table(
         {
             "trip_id": pa.array(t.ids, pa.int64()),
-            "driver_id": pa.array(w.drivers.ids[t.driver], pa.int64()),
-            "rider_id": pa.array(w.riders.ids[t.rider], pa.int64()),
+            "driver_id": pa.array(w.drivers.id_of(t.driver), pa.int64()),
+            "rider_id": pa.array(w.riders.id_of(t.rider), pa.int64()),
             "start_time": pa.array(t.start_ms.view("datetime64[ms]"), pa.timestamp("ms")),
             "end_time": pa.array(t.end_ms.view("datetime64[ms]"), pa.timestamp("ms")),
             "distance_km": pa.array(t.distance, pa.float64()),

@@ -46,6 +46,12 @@ class People:
     anyone: GroupedPool  # any person of a city, drawn in proportion to their activity
     veteran: GroupedPool  # people who may travel during the whole period
 
+    ids_are_rows: bool  # ids are 1..n in row order (the usual case): no lookup needed
+
+    def id_of(self, rows: np.ndarray) -> np.ndarray:
+        """The ids of the people at ``rows``."""
+        return rows.astype(np.int64) + 1 if self.ids_are_rows else self.ids[rows]
+
 
 @dataclass(frozen=True)
 class World:
@@ -118,13 +124,15 @@ def _people(ids, city, signup, last_ms, period_lo, rng, spread: float) -> People
     first_ms = _ms(signup)
     veteran = (first_ms <= period_lo.astype(np.int64)) & (last_ms == np.iinfo(np.int64).max)
     vet_rows = np.flatnonzero(veteran)
+    ids = np.asarray(ids.to_numpy())
     return People(
-        ids=np.asarray(ids.to_numpy()),
+        ids=ids,
         city=code,
         first_ms=first_ms,
         last_ms=last_ms,
         anyone=GroupedPool(code, activity, len(CITIES)),
         veteran=GroupedPool(code[vet_rows], activity[vet_rows], len(CITIES), items=vet_rows),
+        ids_are_rows=bool(np.array_equal(ids, np.arange(1, len(ids) + 1))),
     )
 
 
