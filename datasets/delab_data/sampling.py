@@ -1,9 +1,10 @@
 """Fast, vectorised sampling helpers shared by every domain.
 
 Everything here draws from a numpy ``Generator`` passed in by the caller (never global state) and works
-on whole arrays: no per-row Python. Discrete choices use alias tables (O(1) per draw), skewed
-popularity uses an analytic Zipf inverse, and timestamps come from a piecewise-uniform inverse CDF over
-hourly bins, so sorted times cost one cumulative sum instead of a sort.
+on whole arrays: no per-row Python. Discrete choices use alias tables or quantised lookup tables (one
+random number and one gather per draw, also within a group such as "a zone of this city"), skewed
+popularity uses Zipf weights or lognormal activity levels, and timestamps come from a piecewise-linear
+inverse CDF over hourly bins fed with sorted uniforms, so sorted times need no sort.
 """
 
 from __future__ import annotations

@@ -26,6 +26,8 @@ RIDER_SPREAD = 0.8  # ... and of riders' activity
 
 @dataclass(frozen=True)
 class Zones:
+    """Zones by row: ids, city codes, centres, airports, the pickup sampler and zone-to-zone distances."""
+
     ids: np.ndarray
     city: np.ndarray  # 0-based city code
     lat: np.ndarray
@@ -55,6 +57,8 @@ class People:
 
 @dataclass(frozen=True)
 class World:
+    """Everything a trip chunk needs from the dimensions, as arrays indexed by row."""
+
     zones: Zones
     drivers: People
     riders: People
