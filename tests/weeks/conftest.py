@@ -16,7 +16,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from delab import paths
 from delab_grader.batch import BatchOptions, grade_week
 from delab_grader.course import Course
 from delab_grader.execute import Timeouts
@@ -24,6 +23,8 @@ from delab_grader.grading import SubmissionResult
 from delab_grader.notebook import load_source, nbgrader_meta
 from delab_grader.release import out_of_sync
 from nbformat import NotebookNode
+
+from delab import paths
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUTS = Timeouts(cell=120, notebook=300)
@@ -81,7 +82,8 @@ def grade_variants(
     with some cells replaced) in one batch; results by name. ``workers=1`` for weeks whose notebooks
     share a server's tables."""
     course = week_course(state)
-    assert not out_of_sync(course, week), f"weeks/{week}/assignment.ipynb is stale: run `delab release {week}`"
+    stale = f"weeks/{week}/assignment.ipynb is stale: run `delab release {week}`"
+    assert not out_of_sync(course, week), stale
     sol = solution(week)
     subs = {"solution": sol, "blank": released(week)} | {n: with_code(sol, a) for n, a in mutants.items()}
     for name, nb in subs.items():
