@@ -96,9 +96,13 @@ def run(account: Account, cmd: list[str | Path], timeout: float = 120) -> subpro
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")} | {"LC_ALL": "C"}
     with tempfile.TemporaryFile("w+") as out:
-        done = subprocess.run([str(c) for c in cmd], stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                              text=True, env=env, cwd="/", timeout=timeout, check=False,
-                              **account.run_kwargs())
+        try:
+            done = subprocess.run([str(c) for c in cmd], stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                  text=True, env=env, cwd="/", timeout=timeout, check=False,
+                                  **account.run_kwargs())
+        except subprocess.TimeoutExpired:
+            raise ServiceError(f"`{' '.join(map(str, cmd))}` did not finish within {timeout:g} s; "
+                               "the machine may be overloaded: try again") from None
         out.seek(0)
         return subprocess.CompletedProcess(done.args, done.returncode, out.read(), "")
 
