@@ -34,6 +34,16 @@ class Account:
     gid: int
     switch: bool
 
+    @classmethod
+    def owner_of(cls, path: Path) -> Account:
+        """The account owning ``path`` (switched to when we are root and it is not)."""
+        st = path.stat()
+        try:
+            name = pwd.getpwuid(st.st_uid).pw_name
+        except KeyError:
+            name = str(st.st_uid)
+        return cls(name, st.st_uid, st.st_gid, switch=os.geteuid() == 0 and st.st_uid != 0)
+
     def run_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``subprocess.run`` that run a command as this account."""
         return {"user": self.uid, "group": self.gid, "extra_groups": []} if self.switch else {}

@@ -32,10 +32,7 @@ import fcntl
 import json
 import logging
 import os
-import pwd
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,7 +45,7 @@ from sqlalchemy.exc import ArgumentError
 
 from ..paths import state_dir
 from . import _pgctl as pgctl
-from ._account import DEFAULT_SERVER_USER, Account, check_reachable, owned_dir, server_account
+from ._account import Account, check_reachable, owned_dir, server_account
 from .errors import ServiceError
 from .ports import free_port
 
@@ -62,8 +59,8 @@ _SETTING = re.compile(r"[a-z_][a-z0-9_.]*")
 _MANAGED = {"port", "listen_addresses", "unix_socket_directories"}
 #: Options every start gets, not recorded as requested settings (the tests turn durability off here).
 _BASE_OPTIONS: dict[str, str] = {}
-_MOVE_BINS = "point DELAB_PG_BIN at PostgreSQL binaries it can reach"
-_MOVE_STATE = "set DELAB_STATE to a folder it can reach (e.g. /var/tmp/delab)"
+MOVE_BINS = "point DELAB_PG_BIN at PostgreSQL binaries it can reach"
+MOVE_STATE = "set DELAB_STATE to a folder it can reach (e.g. /var/tmp/delab)"
 _log = logging.getLogger("delab.services")
 
 
@@ -222,39 +219,12 @@ def postgres(name: str = "course", settings: Mapping[str, Any] | None = None, *,
         owned_dir(layout.root, account)
         owned_dir(layout.socket_dir, account)
         if account.switch:
-            check_reachable(account, {bins: _MOVE_BINS, layout.root: _MOVE_STATE,
+            check_reachable(account, {bins: MOVE_BINS, layout.root: MOVE_STATE,
                                       layout.socket_dir: "set TMPDIR to a folder it can reach"})
         info, owned = _ensure_running(local, options)
         server = PostgresServer(_local_url(info, database, options), name=name, local=local, owned=owned)
         server.ensure_database()
     return server
-
-
-def preflight() -> list[str]:
-    """Problems that would stop ``postgres()`` from starting a local server here (empty: none).
-
-    Starts nothing and creates nothing; meant for ``delab doctor``.
-    """
-    try:
-        bins = pgctl.bin_dir()
-        pgctl.major_version(bins)
-    except (ServiceError, OSError, subprocess.CalledProcessError) as exc:
-        return [str(exc)]
-    if os.geteuid() != 0:
-        return []
-    name = os.environ.get("DELAB_PG_USER", DEFAULT_SERVER_USER)
-    try:
-        entry = pwd.getpwnam(name)
-    except KeyError:
-        return [] if shutil.which("useradd") else [f"running as root without `useradd`: create a user "
-                                                   f"{name!r} or set DELAB_PG_USER to an existing one"]
-    account = Account(entry.pw_name, entry.pw_uid, entry.pw_gid, switch=True)
-    existing = next(p for p in [state_dir(), *state_dir().parents] if p.exists())
-    try:
-        check_reachable(account, {bins: _MOVE_BINS, existing: _MOVE_STATE})
-    except ServiceError as exc:
-        return [str(exc)]
-    return []
 
 
 def _options(settings: Mapping[str, Any], port: int | None) -> dict[str, str]:

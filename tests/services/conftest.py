@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -11,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from delab.services import _pgctl as pgctl
-from delab.services.postgres import PostgresServer, _started, postgres
+from delab.services.admin import stop_all
+from delab.services.postgres import PostgresServer, postgres
 
 pgmod = importlib.import_module("delab.services.postgres")
 
@@ -30,25 +29,8 @@ def state() -> Iterator[Path]:
         for var in ("DATABASE_URL", "DELAB_PG_PORT", "DELAB_PG_BIN"):
             mp.delenv(var, raising=False)
         yield folder
-        stop_servers_under(folder)
+        stop_all(folder)  # servers that tests failing midway left running
     shutil.rmtree(folder, ignore_errors=True)
-
-
-def stop_servers_under(folder: Path) -> None:
-    """Stop every server whose data folder is under ``folder`` (tests that fail midway leave some)."""
-    for root in (folder / "postgres").glob("*"):
-        layout = pgctl.Layout(root)
-        info = pgctl.read_pidfile(layout.data) if root.is_dir() else None
-        if info is not None and pgctl.postmaster_alive(layout.data, info.pid):
-            pgctl.stop(pgctl.bin_dir(), layout, _account_of(root))
-            _started.pop(layout.data, None)
-
-
-def _account_of(root: Path):
-    from delab.services._account import Account
-
-    st = root.stat()
-    return Account("owner", st.st_uid, st.st_gid, switch=os.geteuid() == 0 and st.st_uid != 0)
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from delab.services import (
     postgres,
 )
 from delab.services._account import Account
-from delab.services.postgres import preflight
+from delab.services.admin import preflight
 
 ROOT = os.geteuid() == 0
 

@@ -21,6 +21,7 @@ from delab.services import (
     postgres,
 )
 from delab.services import _pgctl as pgctl
+from delab.services.admin import running_servers, stop_all
 
 
 def test_simultaneous_first_calls_share_one_server(state: Path) -> None:
@@ -92,7 +93,8 @@ def test_logical_decoding_captures_insert_update_delete(state: Path) -> None:
     assert "city[text]:'Nice'" in rows[1]
     server.reset()  # drops the slot with the database
     assert scalar(server, "SELECT count(*) FROM pg_replication_slots") == 0
-    server.stop()
+    assert running_servers()["cdc"] == server.pid
+    assert "cdc" in stop_all() and "cdc" not in running_servers()
 
 
 def test_tcp_port_taken_then_free(state: Path) -> None:
