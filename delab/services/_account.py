@@ -38,11 +38,7 @@ class Account:
     def owner_of(cls, path: Path) -> Account:
         """The account owning ``path`` (switched to when we are root and it is not)."""
         st = path.stat()
-        try:
-            name = pwd.getpwuid(st.st_uid).pw_name
-        except KeyError:
-            name = str(st.st_uid)
-        return cls(name, st.st_uid, st.st_gid, switch=os.geteuid() == 0 and st.st_uid != 0)
+        return cls(_user_name(st.st_uid), st.st_uid, st.st_gid, switch=os.geteuid() == 0 and st.st_uid != 0)
 
     def run_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``subprocess.run`` that run a command as this account."""
@@ -124,19 +120,20 @@ def owned_dir(path: Path, account: Account, mode: int = 0o700) -> Path:
         if account.switch and st.st_uid == 0 and not any(path.iterdir()):
             os.chown(path, account.uid, account.gid)  # a folder we just created as root
         else:
-            owner = _owner_name(st.st_uid)
+            owner = _user_name(st.st_uid)
             raise ServiceError(
-                f"{path} belongs to {owner}, but the database server runs as {account.name!r}; it was "
+                f"{path} belongs to user {owner!r}, but the database server runs as {account.name!r}; it was "
                 f"probably created by another user (or as root). Delete it (the server's data is in it) "
-                f"or run as {owner}"
+                f"or run as {owner!r}"
             )
     if stat.S_IMODE(st.st_mode) != mode:
         os.chmod(path, mode)
     return path
 
 
-def _owner_name(uid: int) -> str:
+def _user_name(uid: int) -> str:
+    """The login name of ``uid``, or the number itself when it has none."""
     try:
-        return repr(pwd.getpwuid(uid).pw_name)
+        return pwd.getpwuid(uid).pw_name
     except KeyError:
-        return f"uid {uid}"
+        return str(uid)

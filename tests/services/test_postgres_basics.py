@@ -108,6 +108,14 @@ def test_root_reports_a_state_folder_the_server_cannot_reach(monkeypatch: pytest
         assert "DELAB_STATE" in preflight()[0]
 
 
+@pytest.mark.skipif(not ROOT, reason="needs a folder owned by another user than the server's")
+def test_folder_of_another_user_is_refused(state: Path) -> None:
+    foreign = state / "postgres" / "foreign"
+    (foreign / "data").mkdir(parents=True)  # made by root: not the server account's
+    with pytest.raises(ServiceError, match=r"belongs to user 'root'.*runs as 'delab-pg'"):
+        postgres("foreign")
+
+
 def _python_usable_by(account: Account) -> str:
     """This interpreter, or the same minor version elsewhere on PATH, if ``account`` can run it."""
     name = f"python{sys.version_info.major}.{sys.version_info.minor}"
