@@ -129,7 +129,7 @@ def generate(
     if mf.same_request(existing, params):
         log(f"{out} is up to date (seed {request.seed}, scale {request.scale.name}): nothing to do")
         return existing  # type: ignore[return-value]
-    _check_replace(out, existing, force)
+    _check_replace(out, existing, params, force)
     producers = producers_for(request.tables)
     _check_disk(out.parent, request)
     tmp = _fresh_tmp(out)
@@ -207,6 +207,7 @@ def _finish(tmp: Path, request: Request, producers, reports: list[ChunkReport]) 
         **request.params(),
         "generator": "delab_data",
         "schema_fingerprint": mf.schema_fingerprint(),
+        "code_fingerprint": mf.code_fingerprint(),
         "schema": mf.schema_summary(list(tables)),
         "tables": tables,
     }
@@ -248,8 +249,16 @@ def _sum_damage(counts: Iterable[dict[str, int]]) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------- folder safety
-def _check_replace(out: Path, existing: dict[str, Any] | None, force: bool) -> None:
+def _check_replace(out: Path, existing: dict[str, Any] | None, params: dict[str, Any], force: bool) -> None:
+    """Refuse to replace a folder that is not a dataset of this very request (unless forced).
+
+    A dataset of the same request made by an older generator is replaced without asking: it is what
+    the user asked for, only stale.
+    """
     if force or not out.exists():
+        return
+    if existing is not None and all(existing.get(k) == v for k, v in params.items()
+                                    if k != "generator_version"):
         return
     if existing is None:
         raise DataError(f"{out} exists but holds no complete dataset (no manifest.json); move it away or "

@@ -26,6 +26,16 @@ def schema_fingerprint() -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
+def code_fingerprint() -> str:
+    """A digest of the generator's own source: any change to how rows are made changes it."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def schema_summary(tables: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Column names and types of ``tables``, for readers of the manifest."""
     return {
@@ -55,7 +65,11 @@ def same_request(manifest: dict[str, Any] | None, params: dict[str, Any]) -> boo
     if manifest is None:
         return False
     recorded = {k: manifest.get(k) for k in params}
-    return recorded == params and manifest.get("schema_fingerprint") == schema_fingerprint()
+    return (
+        recorded == params
+        and manifest.get("schema_fingerprint") == schema_fingerprint()
+        and manifest.get("code_fingerprint") == code_fingerprint()
+    )
 
 
 def verify(folder: Path) -> list[str]:

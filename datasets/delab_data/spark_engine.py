@@ -72,7 +72,7 @@ def _ipc(table: pa.Table) -> bytes:
 def generate_spark(out: Path | str, request: Request, force: bool = False, spark=None) -> dict[str, Any]:
     """Generate the clean Parquet tables of ``request`` with Spark into ``out``."""
     out = Path(out).resolve()
-    _check_replace(out, mf.read(out), force)
+    _check_replace(out, mf.read(out), request.params(), force)
     spark = spark or spark_session()
     tmp = _fresh_tmp(out)
     try:

@@ -187,3 +187,16 @@ def test_data_dictionary_is_current() -> None:
         assert f"### `{name}`" in text
         for col in spec.columns:
             assert f"| `{col.name}` |" in text
+
+
+def test_dataset_from_older_generator_code_is_regenerated_without_force(tmp_path: Path) -> None:
+    out = tmp_path / "stale"
+    request = Request(PRESETS["tiny"], seed=5, tables=("cities",))
+    generate(out, request, workers=1, **QUIET)
+    info = manifest.read(out)
+    info["code_fingerprint"] = "from-an-older-checkout"
+    manifest.write(out, info)
+    messages: list[str] = []
+    generate(out, request, workers=1, progress=False, log=messages.append)
+    assert messages and messages[0].startswith("wrote")
+    assert manifest.read(out)["code_fingerprint"] == manifest.code_fingerprint()
