@@ -20,8 +20,10 @@ from delab.services import (
     ServiceError,
     postgres,
 )
+from delab.services import _pgctl as pgctl
 from delab.services._account import Account
 from delab.services.admin import preflight
+from delab.services.postgres import _options
 
 ROOT = os.geteuid() == 0
 
@@ -141,3 +143,17 @@ def test_runs_as_a_normal_user(pg: PostgresServer) -> None:
                               user=user.pw_uid, group=user.pw_gid, extra_groups=[], cwd=repo)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == f"{home}/postgres/course/data"
+
+
+def test_long_state_paths_get_a_short_socket_folder(tmp_path: Path) -> None:
+    short = pgctl.Layout(tmp_path / "postgres" / "course")
+    assert short.socket_dir == short.root / "run"
+    deep = pgctl.Layout(tmp_path / ("x" * 120) / "postgres" / "course")
+    assert deep.socket_dir.parent == Path(tempfile.gettempdir()) and len(str(deep.socket_dir)) < 60
+
+
+def test_settings_become_server_options() -> None:
+    assert _options({"fsync": False, "work_mem": "8MB", "max_wal_senders": 4}, 6543) == {
+        "fsync": "off", "work_mem": "8MB", "max_wal_senders": "4",
+        "listen_addresses": "127.0.0.1", "port": "6543",
+    }
