@@ -15,6 +15,7 @@ import os
 import pwd
 import stat
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,18 +83,21 @@ def _create_system_user(name: str) -> pwd.struct_passwd:
     _log.warning("running as root: creating the system user %r to run PostgreSQL (once per machine)", name)
     cmd = ["useradd", "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
            "--shell", "/usr/sbin/nologin", "--comment", "delab course database server", name]
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    except FileNotFoundError:
-        raise ServiceError(
-            "running as root, PostgreSQL needs an unprivileged user but `useradd` is missing: create a "
-            f"user {name!r}, or set DELAB_PG_USER to an existing one (e.g. nobody), or run as a normal user"
-        ) from None
-    entry = _lookup(name)  # another process may have created it meanwhile (useradd then fails)
-    if entry is None:
-        raise ServiceError(f"could not create the system user {name!r}: {done.stderr.strip()}; "
-                           "set DELAB_PG_USER to an existing unprivileged user instead")
-    return entry
+    for _attempt in range(20):  # concurrent first calls (test workers) contend for /etc/passwd's lock
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        except FileNotFoundError:
+            raise ServiceError(
+                "running as root, PostgreSQL needs an unprivileged user but `useradd` is missing: create "
+                f"a user {name!r}, or set DELAB_PG_USER to an existing one (e.g. nobody), or run as a "
+                "normal user"
+            ) from None
+        entry = _lookup(name)  # another process may have created it meanwhile (useradd then fails)
+        if entry is not None:
+            return entry
+        time.sleep(0.25)
+    raise ServiceError(f"could not create the system user {name!r}: {done.stderr.strip()}; "
+                       "set DELAB_PG_USER to an existing unprivileged user instead")
 
 
 def check_reachable(account: Account, paths: dict[Path, str]) -> None:
