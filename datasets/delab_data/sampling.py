@@ -323,6 +323,10 @@ def take_strings(values: Sequence[str] | pa.Array, codes: np.ndarray) -> pa.Arra
 
 def person_names(rng: np.random.Generator, size: int) -> tuple[pa.Array, pa.Array]:
     """(first names, last names) drawn from the built-in lists, last names mildly Zipf-skewed."""
-    first = rng.integers(0, len(FIRST_NAMES), size)
-    last = zipf_ranks(rng.random(size), len(LAST_NAMES), 0.6)
+    first, last = person_name_codes(rng, size)
     return take_strings(FIRST_NAMES, first), take_strings(LAST_NAMES, last)
+
+
+def person_name_codes(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The draws behind :func:`person_names`: positions in ``FIRST_NAMES`` and ``LAST_NAMES``."""
+    return rng.integers(0, len(FIRST_NAMES), size), zipf_ranks(rng.random(size), len(LAST_NAMES), 0.6)

@@ -219,3 +219,19 @@ def test_sampling_helpers_the_trips_rely_on() -> None:
     times = profile_times(rng, lo, hi, 50_000, np.ones((7, 24)))
     assert (np.diff(times.astype(np.int64)) >= 0).all() and times[0] >= lo and times[-1] < hi
     assert len(exact_sample(rng, 1_000, 0.123)) == 123
+
+
+def test_trips_redraw_exactly_the_riders_of_the_riders_table(tiny_tables) -> None:
+    w = rides_world.world(make_ctx("rides_trips", tables=tiny_tables))
+    riders = tiny_tables["riders"]
+    rows = np.arange(riders.num_rows)
+    assert (w.riders.id_of(rows) == riders["rider_id"].to_numpy()).all()
+    for codes, column, vocabulary in (
+        (w.riders.city, "home_city", rides.dims.CITIES),
+        (w.rider_country, "home_country", rides.dims.COUNTRIES),
+        (w.rider_payment, "preferred_payment", rides.dims.PAYMENT_TYPES),
+        (w.rider_platform, "platform", rides.dims.PLATFORMS),
+    ):
+        assert (np.array(vocabulary)[codes] == riders[column].to_numpy(zero_copy_only=False)).all(), column
+    signup = riders["signup_date"].to_numpy().astype("datetime64[ms]").astype(np.int64)
+    assert (w.riders.first_ms == signup).all()

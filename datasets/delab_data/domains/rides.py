@@ -256,4 +256,4 @@ producer(Producer("rides_riders", ("riders",), units=lambda s: dims.rider_count(
                   make=dims.make_riders, chunk_units=500_000))  # fmt: skip
 producer(Producer("rides_trips", ("trips", "payments", "gps_pings", "app_events", "trips_v2"),
                   units=lambda s: s.trips, make=make_trip_chunk, chunk_units=250_000,
-                  needs=("zones", "drivers", "riders")))  # fmt: skip
+                  needs=("zones", "drivers")))  # fmt: skip

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..context import ChunkContext
-from ..sampling import MS_PER_DAY, AliasTable, lognormal, person_names, take_strings
+from ..sampling import (
+    FIRST_NAMES,
+    LAST_NAMES,
+    MS_PER_DAY,
+    AliasTable,
+    lognormal,
+    person_name_codes,
+    person_names,
+    take_strings,
+)
 
 # (city, state, timezone, UTC offset in daylight time, lat, lon, population, share of trips)
 CITY_ROWS = (
@@ -88,8 +99,8 @@ def driver_count(trips: int) -> int:
 
 
 def rider_count(trips: int) -> int:
-    """Riders in the whole dataset: about one per 10 trips, at least 1,000."""
-    return max(1_000, trips // 10)
+    """Riders in the whole dataset: about one per 15 trips (a few a month each), at least 1,000."""
+    return max(1_000, trips // 15)
 
 
 def make_geo(ctx: ChunkContext) -> dict[str, pa.Table]:
@@ -215,19 +226,43 @@ def _home_zones(rng: np.random.Generator, zones: pa.Table, city_code: np.ndarray
     return ids[pick]
 
 
-def make_riders(ctx: ChunkContext) -> dict[str, pa.Table]:
-    """Rider accounts (one chunk of them); ids from the chunk's unit range."""
+@dataclass(frozen=True)
+class RiderCodes:
+    """The random draws behind one chunk of riders, as codes: cheap to redo without the strings."""
+
+    city: np.ndarray  # position in CITIES
+    country: np.ndarray  # position in COUNTRIES
+    first: np.ndarray  # position in FIRST_NAMES
+    last: np.ndarray  # position in LAST_NAMES
+    email_domain: np.ndarray  # position in EMAIL_DOMAINS
+    signup: np.ndarray  # datetime64[D]
+    platform: np.ndarray  # position in PLATFORMS
+    payment: np.ndarray  # position in PAYMENT_TYPES
+
+
+def rider_codes(ctx: ChunkContext) -> RiderCodes:
+    """Draw one chunk of riders (the trips re-draw them this way instead of reading the table)."""
     rng = ctx.rng("riders")
     n = ctx.count
-    ids = ctx.start + np.arange(1, n + 1)
     city = _cover_all(AliasTable(CITY_SHARE).draw(rng, n), len(CITIES))
     foreign = rng.random(n) < 0.06
     country = np.where(foreign, rng.integers(1, len(COUNTRIES), n), 0)
-    first, last = person_names(rng, n)
+    first, last = person_name_codes(rng, n)
+    domain = rng.integers(0, len(EMAIL_DOMAINS), n)
+    signup = _signup_days(rng, n, ctx, in_period=0.2)
+    platform = AliasTable(PLATFORM_SHARE).draw(rng, n)
+    payment = AliasTable(PAYMENT_SHARE).draw(rng, n)
+    return RiderCodes(city, country, first, last, domain, signup, platform, payment)
+
+
+def make_riders(ctx: ChunkContext) -> dict[str, pa.Table]:
+    """Rider accounts (one chunk of them); ids from the chunk's unit range."""
+    c = rider_codes(ctx)
+    ids = ctx.start + np.arange(1, ctx.count + 1)
+    first, last = take_strings(FIRST_NAMES, c.first), take_strings(LAST_NAMES, c.last)
     email = pc.binary_join_element_wise(
-        pc.utf8_lower(first), ".", pc.utf8_lower(last),
-        pa.array(ids).cast(pa.string()), "@",
-        take_strings(EMAIL_DOMAINS, rng.integers(0, len(EMAIL_DOMAINS), n)), "",
+        pc.utf8_lower(first), ".", pc.utf8_lower(last), pa.array(ids).cast(pa.string()), "@",
+        take_strings(EMAIL_DOMAINS, c.email_domain), "",
     )  # fmt: skip
     table = pa.table(
         {
@@ -235,11 +270,11 @@ def make_riders(ctx: ChunkContext) -> dict[str, pa.Table]:
             "first_name": first,
             "last_name": last,
             "email": email,
-            "home_city": take_strings(CITIES, city),
-            "home_country": take_strings(COUNTRIES, country),
-            "signup_date": pa.array(_signup_days(rng, n, ctx, in_period=0.2), pa.date32()),
-            "platform": take_strings(PLATFORMS, AliasTable(PLATFORM_SHARE).draw(rng, n)),
-            "preferred_payment": take_strings(PAYMENT_TYPES, AliasTable(PAYMENT_SHARE).draw(rng, n)),
+            "home_city": take_strings(CITIES, c.city),
+            "home_country": take_strings(COUNTRIES, c.country),
+            "signup_date": pa.array(c.signup, pa.date32()),
+            "platform": take_strings(PLATFORMS, c.platform),
+            "preferred_payment": take_strings(PAYMENT_TYPES, c.payment),
         }
     )
     return {"riders": table}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pyarrow as pa
@@ -10,13 +10,14 @@ import pyarrow.compute as pc
 
 from ..context import ChunkContext
 from ..sampling import GroupedPool, LookupChoice
+from ..scales import Scale
+from ..schema import PRODUCERS
 from .rides_dims import (
     CITIES,
-    COUNTRIES,
-    PAYMENT_TYPES,
-    PLATFORMS,
     VEHICLE_TYPES,
+    RiderCodes,
     period_bounds,
+    rider_codes,
     zone_weights,
 )
 
@@ -76,17 +77,19 @@ _CACHE: dict[tuple, World] = {}
 def world(ctx: ChunkContext) -> World:
     """The prepared dimensions for this context's dataset, built once per process.
 
-    A pure function of (seed, scale): the dimension tables are themselves determined by them.
+    A pure function of (seed, scale): the dimension tables are themselves determined by them. Riders
+    are re-drawn from their random codes (:func:`rider_codes`) rather than read: their table is the
+    biggest dimension and the strings are not needed here.
     """
-    zones, drivers, riders = ctx.table("zones"), ctx.table("drivers"), ctx.table("riders")
-    key = (ctx.seed, ctx.scale, zones.num_rows, drivers.num_rows, riders.num_rows)
+    zones, drivers = ctx.table("zones"), ctx.table("drivers")
+    key = (ctx.seed, ctx.scale, zones.num_rows, drivers.num_rows)
     if key not in _CACHE:
         _CACHE.clear()
-        _CACHE[key] = _build(ctx.seed, zones, drivers, riders, ctx)
+        _CACHE[key] = _build(ctx.seed, zones, drivers, ctx)
     return _CACHE[key]
 
 
-def _build(seed: int, zones: pa.Table, drivers: pa.Table, riders: pa.Table, ctx: ChunkContext) -> World:
+def _build(seed: int, zones: pa.Table, drivers: pa.Table, ctx: ChunkContext) -> World:
     rng = np.random.default_rng([seed, 0x51DE5])  # activity levels: fixed for the dataset
     z_city = _codes(zones["city"], CITIES)
     z = Zones(
@@ -98,37 +101,52 @@ def _build(seed: int, zones: pa.Table, drivers: pa.Table, riders: pa.Table, ctx:
         sampler=LookupChoice(zone_weights(zones), z_city, resolution=1024),
         km=_km_matrix(zones["lat"].to_numpy(), zones["lon"].to_numpy()),
     )
-    lo, _ = period_bounds(ctx)
-    d_last = np.where(
-        pc.equal(drivers["status"], "inactive").to_numpy(zero_copy_only=False),
-        _ms(drivers["updated_at"]),
-        np.iinfo(np.int64).max,
+    lo = period_bounds(ctx)[0].astype(np.int64)
+    inactive = pc.equal(drivers["status"], "inactive").to_numpy(zero_copy_only=False)
+    d_last = np.where(inactive, _ms(drivers["updated_at"]), np.iinfo(np.int64).max)
+    d_ids = np.asarray(drivers["driver_id"].to_numpy())
+    d = _people(
+        d_ids, _codes(drivers["city"], CITIES), _ms(drivers["signup_date"]), d_last, lo, rng, DRIVER_SPREAD
     )
-    d = _people(drivers["driver_id"], drivers["city"], drivers["signup_date"], d_last, lo, rng, DRIVER_SPREAD)
-    no_end = np.broadcast_to(np.iinfo(np.int64).max, (riders.num_rows,))  # riders never leave
-    r = _people(riders["rider_id"], riders["home_city"], riders["signup_date"], no_end, lo, rng, RIDER_SPREAD)
-    order = np.argsort(r.first_ms, kind="stable")
+    rc = _all_rider_codes(seed, ctx.scale)
+    r_first = rc.signup.astype("datetime64[ms]").astype(np.int64)
+    no_end = np.broadcast_to(np.iinfo(np.int64).max, (len(r_first),))  # riders never leave
+    r = _people(np.arange(1, len(r_first) + 1), rc.city, r_first, no_end, lo, rng, RIDER_SPREAD)
+    order = np.argsort(r.first_ms, kind="stable").astype(np.int32)
     return World(
         zones=z,
         drivers=d,
         riders=r,
         vehicle=_codes(drivers["vehicle_type"], VEHICLE_TYPES),
-        rider_country=_codes(riders["home_country"], COUNTRIES),
-        rider_payment=_codes(riders["preferred_payment"], PAYMENT_TYPES),
-        rider_platform=_codes(riders["platform"], PLATFORMS),
+        rider_country=rc.country.astype(np.int8),
+        rider_payment=rc.payment.astype(np.int8),
+        rider_platform=rc.platform.astype(np.int8),
         rider_signup_sorted=r.first_ms[order],
         rider_by_signup=order,
     )
 
 
-def _people(ids, city, signup, last_ms, period_lo, rng, spread: float) -> People:
+def _all_rider_codes(seed: int, scale: Scale) -> RiderCodes:
+    """Every rider's codes, re-drawn chunk by chunk exactly as the riders producer draws them."""
+    spec = PRODUCERS["rides_riders"]
+    parts = []
+    for k in range(spec.n_chunks(scale)):
+        start, count = spec.chunk_range(scale, k)
+        codes = rider_codes(ChunkContext(seed, scale, spec.name, k, spec.n_chunks(scale), start, count))
+        parts.append({f.name: _compact(getattr(codes, f.name)) for f in fields(RiderCodes)})
+    return RiderCodes(**{name: np.concatenate([p[name] for p in parts]) for name in parts[0]})
+
+
+def _compact(codes: np.ndarray) -> np.ndarray:
+    """Small integer codes as int8 (dates and other types unchanged): a million riders stay small."""
+    return codes.astype(np.int8) if codes.dtype.kind == "i" and codes.max(initial=0) < 128 else codes
+
+
+def _people(ids, code, first_ms, last_ms, period_lo, rng, spread: float) -> People:
     """Samplers over people: lognormal activity levels, so a few people take many trips."""
-    code = _codes(city, CITIES)
     activity = np.exp(rng.standard_normal(len(code)) * spread)
-    first_ms = _ms(signup)
-    veteran = (first_ms <= period_lo.astype(np.int64)) & (last_ms == np.iinfo(np.int64).max)
+    veteran = (first_ms <= period_lo) & (last_ms == np.iinfo(np.int64).max)
     vet_rows = np.flatnonzero(veteran)
-    ids = np.asarray(ids.to_numpy())
     return People(
         ids=ids,
         city=code,
