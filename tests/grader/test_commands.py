@@ -18,8 +18,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def graded_course(tmp_path_factory):
-    course = new_course(tmp_path_factory.mktemp("cli"))
+def graded_course(tmp_path_factory, fixture_refs):
+    course = new_course(tmp_path_factory.mktemp("cli"), refs=fixture_refs)
     shutil.copy(REPO / "nbgrader_config.py", course.root / "nbgrader_config.py")
     delab(course, "submit", WEEK, "--student", "ann", "--notebook", str(course.source(WEEK)))
     delab(course, "submit", WEEK, "--student", "bob")
