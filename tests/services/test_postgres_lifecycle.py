@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import socket
@@ -22,6 +23,7 @@ from delab.services import (
 )
 from delab.services import _pgctl as pgctl
 from delab.services.admin import running_servers, stop_all
+from delab.services.cli import add_commands
 
 
 def test_simultaneous_first_calls_share_one_server(state: Path) -> None:
@@ -108,3 +110,13 @@ def test_tcp_port_taken_then_free(state: Path) -> None:
     with postgres("tcp", port=port) as server:
         assert server.url == f"postgresql+psycopg2://postgres@127.0.0.1:{port}/course"
         assert scalar(server, "SELECT inet_server_port()") == port
+
+
+def test_command_line_status_and_stop(state: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    add_commands(parser.add_subparsers())
+    server = postgres("ctx")  # already made by an earlier test, when run in file order
+    args = parser.parse_args(["services", "status"])
+    assert args.func(args) == 0 and f"postgres ctx: running (PID {server.pid})" in capsys.readouterr().out
+    args = parser.parse_args(["services", "stop"])
+    assert args.func(args) == 0 and "ctx" in capsys.readouterr().out and not server.running
