@@ -21,7 +21,7 @@ from .rides_dims import (
     zone_weights,
 )
 
-DRIVER_SPREAD = 1.0  # log-space spread of drivers' activity: the top 1 % do ~9 % of the trips
+DRIVER_SPREAD = 0.8  # log-space spread of drivers' activity: the top 1 % do ~6 % of the trips
 RIDER_SPREAD = 0.8  # ... and of riders' activity
 
 
