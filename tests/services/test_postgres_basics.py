@@ -1,4 +1,4 @@
-"""delab.services.postgres: the handle, reuse, round trips, reset, DATABASE_URL, root and errors."""
+"""delab.services.postgres: the handle, reuse across processes, round trips, reset, DATABASE_URL, root."""
 
 from __future__ import annotations
 
@@ -58,6 +58,23 @@ def test_sqlalchemy_and_pandas_round_trip(pg: PostgresServer) -> None:
 def test_psycopg_connection(pg: PostgresServer) -> None:
     with pg.connect() as con:
         assert con.execute("SELECT current_database(), current_user").fetchone() == ("course", "postgres")
+
+
+def test_simultaneous_first_calls_share_one_server(state: Path) -> None:
+    """Two processes start "race" at once: one starts it, the other reuses it; only the starter's exit
+    stops it."""
+    code = ("import sys; from delab.services import postgres; s = postgres('race'); "
+            "print(s.pid, 'started here' in repr(s), flush=True); sys.stdin.read()")
+    children = [subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 text=True, env=dict(os.environ)) for _ in range(2)]
+    said = [child.stdout.readline().split() for child in children if child.stdout]
+    assert said[0][0] == said[1][0] and sorted(s[1] for s in said) == ["False", "True"], said
+    data, pid = state / "postgres" / "race" / "data", int(said[0][0])
+    starter = next(c for c, s in zip(children, said, strict=True) if s[1] == "True")
+    other = next(c for c in children if c is not starter)
+    assert other.communicate("")[0] == "" and pgctl.postmaster_alive(data, pid)
+    starter.communicate("")
+    assert not pgctl.postmaster_alive(data, pid)
 
 
 def test_reset_recreates_the_database(pg: PostgresServer) -> None:
@@ -145,10 +162,10 @@ def test_runs_as_a_normal_user(pg: PostgresServer) -> None:
         assert done.stdout.strip() == f"{home}/postgres/course/data"
 
 
-def test_long_state_paths_get_a_short_socket_folder(tmp_path: Path) -> None:
-    short = pgctl.Layout(tmp_path / "postgres" / "course")
+def test_long_state_paths_get_a_short_socket_folder() -> None:
+    short = pgctl.Layout(Path("/home/ada/course/.delab/postgres/course"))
     assert short.socket_dir == short.root / "run"
-    deep = pgctl.Layout(tmp_path / ("x" * 120) / "postgres" / "course")
+    deep = pgctl.Layout(Path("/home/ada") / ("x" * 120) / "postgres" / "course")
     assert deep.socket_dir.parent == Path(tempfile.gettempdir()) and len(str(deep.socket_dir)) < 60
 
 

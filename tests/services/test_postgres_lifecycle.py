@@ -1,4 +1,4 @@
-"""delab.services.postgres: context exit, crash recovery, settings restart and CDC, TCP, races."""
+"""delab.services.postgres: context exit, crash recovery, settings restart and CDC, TCP, the CLI."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import argparse
 import os
 import signal
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -21,26 +19,8 @@ from delab.services import (
     free_port,
     postgres,
 )
-from delab.services import _pgctl as pgctl
 from delab.services.admin import running_servers, stop_all
 from delab.services.cli import add_commands
-
-
-def test_simultaneous_first_calls_share_one_server(state: Path) -> None:
-    """Two processes start "race" at once: one starts it, the other reuses it; only the starter's exit
-    stops it."""
-    code = ("import sys; from delab.services import postgres; s = postgres('race'); "
-            "print(s.pid, 'started here' in repr(s), flush=True); sys.stdin.read()")
-    children = [subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 text=True, env=dict(os.environ)) for _ in range(2)]
-    said = [child.stdout.readline().split() for child in children if child.stdout]
-    assert said[0][0] == said[1][0] and sorted(s[1] for s in said) == ["False", "True"], said
-    data, pid = state / "postgres" / "race" / "data", int(said[0][0])
-    starter = next(c for c, s in zip(children, said, strict=True) if s[1] == "True")
-    other = next(c for c in children if c is not starter)
-    assert other.communicate("")[0] == "" and pgctl.postmaster_alive(data, pid)
-    starter.communicate("")
-    assert not pgctl.postmaster_alive(data, pid)
 
 
 def test_context_stops_what_it_started_and_keeps_data(state: Path) -> None:
