@@ -1,7 +1,8 @@
 """Running notebooks: the ONE place where student (or solution) code is executed.
 
 Code runs only inside a kernel process started by :func:`start_kernel`, in its own scratch folder, with
-answers exported to ``<scratch>/exports``. A sandbox (bubblewrap/unshare) can later wrap that launch.
+answers exported to ``<scratch>/outbox`` and taken from there right after their test cell
+(:mod:`delab_grader.outbox`). The kernel runs in the sandbox of :mod:`delab_grader.sandbox`.
 :class:`KernelPool` keeps kernels started ahead of time so a batch does not wait for kernel start.
 """
 
@@ -20,7 +21,10 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 
+from delab_grader import sandbox
+from delab_grader.capped import CappedClient, KernelUnresponsive, OutputLimitExceeded
 from delab_grader.course import Course
+from delab_grader.outbox import collect, empty, recorded_qids
 from delab_grader.student import EXPORTS_ENV
 
 WARMUP = "import pandas, pyarrow.parquet, delab_grader.student"
@@ -55,7 +59,8 @@ class ExecutionResult:
 
 @dataclass
 class Kernel:
-    """A started kernel with its scratch folder (cwd ``work``, answers in ``exports``)."""
+    """A started kernel with its scratch folder: cwd ``work``; the kernel writes answers to ``outbox``,
+    the grader keeps those recorded by test cells in ``exports`` (out of the kernel's reach)."""
 
     km: AsyncKernelManager
     scratch: Path
@@ -68,6 +73,10 @@ class Kernel:
     def exports(self) -> Path:
         return self.scratch / "exports"
 
+    @property
+    def outbox(self) -> Path:
+        return self.scratch / "outbox"
+
 
 def kernel_env(course: Course) -> dict[str, str]:
     """Environment additions for kernels grading ``course``: its dataset."""
@@ -75,15 +84,17 @@ def kernel_env(course: Course) -> dict[str, str]:
 
 
 async def start_kernel(scratch: Path, env: dict[str, str] | None = None, warmup: str = WARMUP) -> Kernel:
-    """Start a python3 kernel working in ``scratch/work`` that exports to ``scratch/exports``.
+    """Start a python3 kernel working in ``scratch/work`` that exports to ``scratch/outbox``.
 
-    The kernel does not inherit the grader's own settings (course state, gradebook URL).
+    The kernel does not inherit the grader's own settings (course state, gradebook URL); it runs in
+    the sandbox (:mod:`delab_grader.sandbox`) unless that is switched off.
     """
-    kernel = Kernel(AsyncKernelManager(kernel_name="python3"), Path(scratch))
-    kernel.work.mkdir(parents=True, exist_ok=True)
-    kernel.exports.mkdir(parents=True, exist_ok=True)
+    scratch = Path(scratch)
+    for folder in ("work", "exports", "outbox"):
+        (scratch / folder).mkdir(parents=True, exist_ok=True)
+    kernel = Kernel(sandbox.kernel_manager(scratch / "work", scratch / "outbox", env), scratch)
     base = {k: v for k, v in os.environ.items() if k not in HIDDEN_ENV}
-    full_env = {**base, **(env or {}), EXPORTS_ENV: str(kernel.exports), "MPLBACKEND": "Agg"}
+    full_env = {**base, **(env or {}), EXPORTS_ENV: str(kernel.outbox), "MPLBACKEND": "Agg"}
     await kernel.km.start_kernel(cwd=str(kernel.work), env=full_env)
     if warmup:
         kc = kernel.km.client()
@@ -119,7 +130,8 @@ def _trim(cell: NotebookNode) -> str | None:
     return error
 
 
-async def _run_cells(client: NotebookClient, result: ExecutionResult, deadline: float) -> None:
+async def _run_cells(client: NotebookClient, result: ExecutionResult, deadline: float, outbox: Path) -> None:
+    empty(outbox)
     for index, cell in enumerate(result.nb.cells):
         if cell.cell_type != "code":
             continue
@@ -129,6 +141,7 @@ async def _run_cells(client: NotebookClient, result: ExecutionResult, deadline: 
             raise TimeoutError
         began = time.monotonic()
         await asyncio.wait_for(client.async_execute_cell(cell, index, store_history=True), remaining)
+        collect(outbox, result.exports, recorded_qids(cell))  # answers count only from their test cell
         error = _trim(cell)
         if time.monotonic() - began >= client.timeout:
             error = f"TimeoutError: the cell ran longer than {client.timeout:g} s and was interrupted"
@@ -145,21 +158,21 @@ async def execute_notebook(
     started = time.monotonic()
     kernel = kernel or await start_kernel(scratch)
     result = ExecutionResult(nb, kernel.exports)
-    client = NotebookClient(
+    client = CappedClient(
         nb, km=kernel.km, timeout=timeouts.cell, interrupt_on_timeout=True, allow_errors=True,
         startup_timeout=timeouts.startup, kernel_name="python3",
+        max_output_bytes=int(sandbox.current_limits().output_mb * 2**20),
     )  # fmt: skip
     try:
         async with client.async_setup_kernel(cleanup_kc=True):
-            await _run_cells(client, result, started + timeouts.notebook)
+            await _run_cells(client, result, started + timeouts.notebook, kernel.outbox)
             result.seconds = time.monotonic() - started
     except TimeoutError:
         result.status, result.reason = "timeout", f"the notebook ran past its {timeouts.notebook:g} s limit"
     except DeadKernelError:
-        result.status, result.reason = (
-            "dead",
-            "the kernel died (did the code exit, crash or run out of memory?)",
-        )
+        result.status, result.reason = "dead", sandbox.death_reason(kernel.km)
+    except (OutputLimitExceeded, KernelUnresponsive) as exc:
+        result.status, result.reason = "failed", str(exc)
     except Exception as exc:  # anything else ends this notebook only
         result.status, result.reason = "failed", f"execution failed: {type(exc).__name__}: {exc}"
     finally:
