@@ -1,0 +1,109 @@
+"""Week 3: the solution scores full marks, the blank release 0, and each question catches a mistake.
+
+Mistakes are grouped (several independent ones per wrong notebook) to keep the run short. Only the
+solution and the bonus mutant use PostgreSQL (the other wrong notebooks skip the bonus); the bonus
+mutant is graded in a second batch with one worker, so two notebooks never share the server's schema.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import grade_variants, messages, points, scores, solution
+from delab_grader.notebook import nbgrader_meta
+
+pytestmark = pytest.mark.slow
+WEEK = "week03-data-modeling"
+SKIP_BONUS = {"bonus_q9_model_code": "pass", "bonus_q10_code": "pass"}
+
+
+def code(gid: str) -> str:
+    return next(c.source for c in solution(WEEK).cells if nbgrader_meta(c).get("grade_id") == gid)
+
+
+def edit(gid: str, *pairs: tuple[str, str]) -> str:
+    """The solution code of ``gid`` with each (old, new) replacement applied (old must be there)."""
+    text = code(gid)
+    for old, new in pairs:
+        assert old in text, f"{gid}: {old!r} not in the solution"
+        text = text.replace(old, new)
+    return text
+
+
+def strip_references(text: str) -> str:
+    import re
+
+    return re.sub(r" REFERENCES \w+ \(\w+\)", "", text)
+
+
+MUTANTS = {
+    # forgot every REFERENCES and kept unassigned couriers as NULL keys; day_of_week from dayofweek()
+    # (Sunday = 0); revenue counts refunded orders; global instead of per-city ranking; snowflake
+    # revenue over every status
+    "a": SKIP_BONUS | {
+        "q1_ddl_code": strip_references(code("q1_ddl_code")).replace(
+            "courier_id       BIGINT NOT NULL", "courier_id       BIGINT"),
+        "q2_load_code": edit("q2_load_code", ("isodow(d), isodow(d) >= 6", "dayofweek(d), isodow(d) >= 6"),
+                             ("coalesce(o.courier_id, -1)", "o.courier_id")),
+        "q4_code": edit("q4_code", ("WHERE f.status = 'delivered'", "WHERE f.status <> 'cancelled'")),
+        "q6_code": edit("q6_code", ("OVER (PARTITION BY r.city ORDER BY", "OVER (ORDER BY")),
+        "q7_snowflake_code": edit("q7_snowflake_code", ("WHERE f.status = 'delivered'\nGROUP BY ALL",
+                                                        "GROUP BY ALL")),
+    },
+    # a column named differently from the contract; items counted as lines, not portions;
+    # refunded (but delivered) orders left out; no foreign key from sf_restaurant to sf_cuisine
+    "b": SKIP_BONUS | {
+        "q1_ddl_code": edit("q1_ddl_code", ("customer_name    VARCHAR", "name             VARCHAR")),
+        "q2_load_code": edit("q2_load_code", ("CAST(sum(quantity) AS INTEGER)", "CAST(count(*) AS INTEGER)")),
+        "q5_code": edit("q5_code", ("WHERE f.delivery_minutes IS NOT NULL", "WHERE f.status = 'delivered'")),
+        "q7_snowflake_code": edit("q7_snowflake_code", (
+            "cuisine_id      INTEGER NOT NULL REFERENCES sf_cuisine (cuisine_id)", "cuisine_id      INTEGER")),
+    },
+}
+CAUGHT_BY = {
+    "a": ["q1_star_keys", "q2_dimensions", "q3_grain_and_orphans", "q4_revenue_by_cuisine_month",
+          "q6_top_restaurants", "q7_snowflake_revenue"],
+    "b": ["q1_star_columns", "q2_fact_orders", "q5_delivery_by_vehicle", "q7_snowflake_keys"],
+    # fact table without foreign keys; one ranking over all months instead of one per month
+    "bonus": ["bonus_q9_streaming_schema", "bonus_q10_top_genres"],
+}
+
+
+def bonus_mutant() -> dict[str, str]:
+    return {
+        "bonus_q9_model_code": strip_references(code("bonus_q9_model_code").replace(
+            " REFERENCES streaming.dim_date", "").replace(" REFERENCES streaming.dim_subscriber", "").replace(
+            " REFERENCES streaming.dim_title", "")),
+        "bonus_q10_code": edit("bonus_q10_code", (
+            "OVER (PARTITION BY to_char(d.full_date, 'YYYY-MM')\n                                ORDER BY",
+            "OVER (ORDER BY")),
+    }
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    state = tmp_path_factory.mktemp("week03")
+    results = grade_variants(WEEK, MUTANTS, state, workers=2)
+    results |= grade_variants(WEEK, {"bonus": bonus_mutant()}, state, workers=1)
+    return results
+
+
+def test_solution_scores_full_marks(graded):
+    result = graded["solution"]
+    assert scores(result) == points(WEEK), [q.messages for q in result.questions]
+
+
+def test_blank_release_scores_zero_without_crashing(graded):
+    blank = graded["blank"]
+    assert blank.execution == "ok"
+    assert blank.score == 0
+    assert "no answer was recorded" in messages(blank, "q4_revenue_by_cuisine_month")
+
+
+def test_every_question_is_covered_by_a_mutant():
+    assert {g for gids in CAUGHT_BY.values() for g in gids} == set(points(WEEK))
+
+
+@pytest.mark.parametrize(("mutant", "gid"), [(m, g) for m, gids in CAUGHT_BY.items() for g in gids])
+def test_wrong_answer_loses_points(graded, mutant, gid):
+    got = scores(graded[mutant])[gid]
+    assert 0 <= got < points(WEEK)[gid], messages(graded[mutant], gid)
