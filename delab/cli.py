@@ -17,9 +17,11 @@ def build_parser() -> argparse.ArgumentParser:
     from delab_data.cli import add_commands as data_commands
 
     from .doctor import add_commands as doctor_commands
+    from .services.cli import add_commands as services_commands
 
     data_commands(sub)
     doctor_commands(sub)
+    services_commands(sub)
     _grader_commands(sub)
     return parser
 

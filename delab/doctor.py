@@ -139,9 +139,26 @@ def check_datasets() -> list[Finding]:
     return findings
 
 
+def check_postgres() -> Finding:
+    from .services.admin import preflight
+
+    problems = preflight()
+    return Finding("PostgreSQL (embedded)", not problems, "ready" if not problems else "; ".join(problems),
+                   "reinstall the venv (make distclean setup) or set DATABASE_URL to an existing server")
+
+
+def check_sandbox() -> Finding:
+    found = shutil.which("bwrap")
+    return Finding("Grading sandbox (bubblewrap)", bool(found), found or "not found",
+                   "instructors grading a class: sudo apt-get install bubblewrap", required=False)
+
+
 def run_checks() -> list[Finding]:
     """Every check, in report order."""
-    return [check_python(), check_java(), check_memory(), check_disk(), *check_ports(), *check_datasets()]
+    return [
+        check_python(), check_java(), check_memory(), check_disk(), check_postgres(), check_sandbox(),
+        *check_ports(), *check_datasets(),
+    ]
 
 
 def render(findings: list[Finding]) -> str:
