@@ -36,6 +36,7 @@ class Zones:
     airport: np.ndarray
     sampler: LookupChoice  # pickup / dropoff zone within a city (draw with the city codes as groups)
     km: np.ndarray  # straight-line km between zone centres, [from zone row, to zone row]
+    airport_pair: np.ndarray  # 1.0 when either zone of [from, to] is an airport
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ def _build(seed: int, zones: pa.Table, drivers: pa.Table, ctx: ChunkContext) -> 
         airport=zones["is_airport"].to_numpy(zero_copy_only=False),
         sampler=LookupChoice(zone_weights(zones), z_city, resolution=1024),
         km=_km_matrix(zones["lat"].to_numpy(), zones["lon"].to_numpy()),
+        airport_pair=_either(zones["is_airport"].to_numpy(zero_copy_only=False)),
     )
     lo = period_bounds(ctx)[0].astype(np.int64)
     inactive = pc.equal(drivers["status"], "inactive").to_numpy(zero_copy_only=False)
@@ -156,6 +158,11 @@ def _people(ids, code, first_ms, last_ms, period_lo, rng, spread: float) -> Peop
         veteran=GroupedPool(code[vet_rows], activity[vet_rows], len(CITIES), items=vet_rows),
         ids_are_rows=bool(np.array_equal(ids, np.arange(1, len(ids) + 1))),
     )
+
+
+def _either(flag: np.ndarray) -> np.ndarray:
+    """[i, j] = 1.0 when ``flag[i]`` or ``flag[j]``."""
+    return (flag[:, None] | flag[None, :]).astype(np.float64)
 
 
 def _km_matrix(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
