@@ -235,3 +235,10 @@ def test_trips_redraw_exactly_the_riders_of_the_riders_table(tiny_tables) -> Non
         assert (np.array(vocabulary)[codes] == riders[column].to_numpy(zero_copy_only=False)).all(), column
     signup = riders["signup_date"].to_numpy().astype("datetime64[ms]").astype(np.int64)
     assert (w.riders.first_ms == signup).all()
+
+
+def test_drivers_rarely_drive_two_trips_at_once(tiny_tables) -> None:
+    t = tiny_tables["trips"].to_pandas().sort_values(["driver_id", "start_time"])
+    same = t.driver_id.to_numpy()[1:] == t.driver_id.to_numpy()[:-1]
+    overlap = same & (t.start_time.to_numpy()[1:] < t.end_time.to_numpy()[:-1])
+    assert overlap.mean() < 0.015
