@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import pwd
+import re
 import stat
 import subprocess
 import time
@@ -23,6 +24,12 @@ from typing import Any
 from .errors import ServiceError
 
 DEFAULT_SERVER_USER = "delab-pg"
+NO_CAPABILITIES = (
+    "running as root without the capabilities to switch users (CAP_SETUID, CAP_SETGID, CAP_CHOWN; a "
+    "sandbox dropped them?): PostgreSQL refuses to run as root, so it cannot start here. Run this as a "
+    "normal user (a bubblewrap sandbox: add `--unshare-user --uid 65534 --gid 65534`), or set "
+    "DATABASE_URL to a server started outside"
+)
 _log = logging.getLogger("delab.services")
 
 
@@ -62,11 +69,24 @@ def server_account() -> Account:
     if os.geteuid() != 0:
         entry = pwd.getpwuid(os.geteuid())
         return Account(entry.pw_name, entry.pw_uid, entry.pw_gid, switch=False)
+    if not can_switch_users():
+        raise ServiceError(NO_CAPABILITIES)
     name = os.environ.get("DELAB_PG_USER", DEFAULT_SERVER_USER)
     entry = _lookup(name) or _create_system_user(name)
     if entry.pw_uid == 0:
         raise ServiceError(f"DELAB_PG_USER={name} is root; PostgreSQL must run as an unprivileged user")
     return Account(entry.pw_name, entry.pw_uid, entry.pw_gid, switch=True)
+
+
+def can_switch_users() -> bool:
+    """Whether this process holds CAP_CHOWN, CAP_SETGID and CAP_SETUID (assumed off Linux)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return True
+    found = re.search(r"^CapEff:\s*([0-9a-fA-F]+)", status, re.MULTILINE)
+    effective = int(found.group(1), 16) if found else 0
+    return all(effective >> bit & 1 for bit in (0, 6, 7))  # CAP_CHOWN, CAP_SETGID, CAP_SETUID
 
 
 def _lookup(name: str) -> pwd.struct_passwd | None:

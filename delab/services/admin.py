@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..paths import state_dir
 from . import _pgctl as pgctl
-from ._account import DEFAULT_SERVER_USER, Account, check_reachable
+from ._account import DEFAULT_SERVER_USER, NO_CAPABILITIES, Account, can_switch_users, check_reachable
 from .errors import ServiceError
 from .postgres import MOVE_BINS, MOVE_STATE, _locked, _started
 
@@ -27,6 +27,8 @@ def preflight() -> list[str]:
         return [str(exc)]
     if os.geteuid() != 0:
         return []
+    if not can_switch_users():
+        return [NO_CAPABILITIES]
     name = os.environ.get("DELAB_PG_USER", DEFAULT_SERVER_USER)
     try:
         entry = pwd.getpwnam(name)

@@ -18,6 +18,7 @@ from pg_helpers import scalar
 from delab.services import (
     PostgresServer,
     ServiceError,
+    _account,
     postgres,
 )
 from delab.services import _pgctl as pgctl
@@ -133,6 +134,13 @@ def test_folder_of_another_user_is_refused(state: Path) -> None:
     (foreign / "data").mkdir(parents=True)  # made by root: not the server account's
     with pytest.raises(ServiceError, match=r"belongs to user 'root'.*runs as 'delab-pg'"):
         postgres("foreign")
+
+
+@pytest.mark.skipif(not ROOT, reason="only root needs to switch users")
+def test_root_without_capabilities_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_account, "can_switch_users", lambda: False)  # e.g. bwrap --cap-drop ALL
+    with pytest.raises(ServiceError, match=r"without the capabilities[\s\S]*--unshare-user"):
+        postgres()
 
 
 def _python_usable_by(account: Account) -> str:
