@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from delab import paths
+from delab_grader import sandbox
 from delab_grader.checks import run_checks
 from delab_grader.execute import DEFAULT_TIMEOUTS, Timeouts, execute_notebook, stage_files, start_kernel
 from delab_grader.exports import ExportError, read_export
@@ -42,10 +43,11 @@ async def _run(path: Path, timeouts: Timeouts) -> tuple[bool, list[str]]:
         return False, notes
     scratch = Path(tempfile.mkdtemp(prefix="delab-check-"))
     try:
-        kernel = await start_kernel(scratch, {"DELAB_DATA": str(paths.data_dir())})
+        with sandbox.student_side() as sandbox_notes:  # the sandbox if possible; says so if not
+            kernel = await start_kernel(scratch, {"DELAB_DATA": str(paths.data_dir())})
         stage_files(path.parent, kernel.work, set())
         run = await execute_notebook(nb, scratch, timeouts, kernel)
-        lines = notes + [f"cell {i} raised {err}" for i, err in sorted(run.errors.items())]
+        lines = notes + sandbox_notes + [f"cell {i} raised {err}" for i, err in sorted(run.errors.items())]
         lines += [run.reason] if run.status != "ok" else []
         qids = [q for c in nb.cells if c.cell_type == "code" for q in ANSWER_CALL.findall(c.source)]
         results = [_question_line(run.exports, q) for q in dict.fromkeys(qids)]

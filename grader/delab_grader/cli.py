@@ -15,14 +15,28 @@ from pathlib import Path
 from delab_grader.course import Course, GraderError
 from delab_grader.execute import Timeouts
 
+UNSAFE_HELP = "run notebooks without the sandbox (when it cannot be created; only for code you trust)"
+
 
 def _weeks(course: Course, weeks: list[str]) -> list[str]:
     return [course.require_week(w) for w in weeks] if weeks else course.week_names()
 
 
+def _sandbox(args: argparse.Namespace) -> None:
+    """Refuse (GraderError) if the sandbox cannot be created, unless ``--unsafe`` switches it off."""
+    from delab_grader import sandbox
+
+    if getattr(args, "unsafe", False):
+        sandbox.configure(mode="off")
+        print("WARNING: --unsafe: student code runs WITHOUT the sandbox", file=sys.stderr)
+    else:
+        sandbox.sandboxed()
+
+
 def cmd_references(args: argparse.Namespace) -> int:
     from delab_grader.references import references_sync
 
+    _sandbox(args)
     course = Course.default()
     for week in _weeks(course, args.weeks):
         refs = references_sync(course, week, force=args.force)
@@ -61,6 +75,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if not args.student and not args.all:
         raise GraderError("say whom to grade: --student ID (repeatable) or --all")
     timeouts = Timeouts(cell=args.cell_timeout, notebook=args.timeout)
+    _sandbox(args)
     options = BatchOptions(workers=args.workers, timeouts=timeouts, students=args.student or None)
     summary = asyncio.run(grade_week(Course.default(), args.week, options))
     print("\n".join(summary.lines()))
@@ -99,6 +114,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("references", help="compute reference answers from the solution notebooks")
     p.add_argument("weeks", nargs="*", help="weeks (default: all)")
     p.add_argument("--force", action="store_true", help="recompute even if sources and dataset are unchanged")
+    p.add_argument("--unsafe", action="store_true", help=UNSAFE_HELP)
     p.set_defaults(func=_guarded(cmd_references))
 
     p = subparsers.add_parser("check", help="run a notebook headless and report its visible checks")
@@ -125,6 +141,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1), help="notebooks run at once")
     p.add_argument("--cell-timeout", type=float, default=120.0, help="seconds per cell")
     p.add_argument("--timeout", type=float, default=900.0, help="seconds per notebook")
+    p.add_argument("--unsafe", action="store_true", help=UNSAFE_HELP)
     p.set_defaults(func=_guarded(cmd_grade))
 
     p = subparsers.add_parser("feedback", help="write HTML feedback per student for a week")
