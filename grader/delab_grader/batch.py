@@ -20,6 +20,7 @@ import nbformat
 from nbgrader.api import Gradebook
 from tqdm import tqdm
 
+from delab_grader import sandbox
 from delab_grader.course import NOTEBOOK, Course
 from delab_grader.execute import (
     DEFAULT_TIMEOUTS,
@@ -136,6 +137,7 @@ async def grade_week(course: Course, week: str, options: BatchOptions | None = N
     options = options or BatchOptions()
     course.require_week(week)
     source = load_source(course.source(week))
+    sandbox.use_notebook_limits(source.nb.metadata)  # e.g. more memory for a Spark week
     refs = await ensure_references(course, week, options.timeouts)
     ensure_assignment(course, week)
     found, missing = discover(course, week, options.students)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from delab_grader import sandbox
 from delab_grader.course import Course, GraderError
 from delab_grader.execute import (
     DEFAULT_TIMEOUTS,
@@ -101,6 +102,7 @@ def _failures(result: Any, source: Source) -> list[str]:
 async def build_references(course: Course, week: str, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> References:
     """Execute the solution notebook and store its answers; GraderError if the solution fails."""
     source = load_source(course.source(week))
+    sandbox.use_notebook_limits(source.nb.metadata)
     folder = course.references(week)
     folder.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".build-{week}-", dir=folder.parent))
