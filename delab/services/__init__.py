@@ -1,8 +1,9 @@
 """Local services for notebooks, each started with one call and cleaned up afterwards.
 
->>> from delab.services import postgres, warehouse, register_dataset
->>> pg = postgres()                       # PostgreSQL (or DATABASE_URL's server)
->>> con = warehouse(); register_dataset(con, data_dir())   # DuckDB file with views over the dataset
+    from delab.services import postgres, warehouse, register_dataset
+    pg = postgres()                       # PostgreSQL (or DATABASE_URL's server), see .postgres
+    con = warehouse()                     # DuckDB file in the state folder, see .warehouse
+    register_dataset(con)                 # views trips, drivers, ... over the shared dataset
 """
 
 from .errors import PortInUseError, ServiceError

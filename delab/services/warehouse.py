@@ -1,8 +1,8 @@
 """The course's DuckDB warehouse: a file-backed database with views over the shared dataset.
 
->>> con = warehouse()                      # <state>/warehouse/course.duckdb
->>> register_dataset(con, data_dir())      # views trips, drivers, ... over the Parquet files
->>> con.sql("SELECT count(*) FROM trips")
+    con = warehouse()                      # <state>/warehouse/course.duckdb
+    register_dataset(con)                  # views trips, drivers, ... over the dataset's files
+    con.sql("SELECT count(*) FROM trips")
 """
 
 from __future__ import annotations
