@@ -188,6 +188,7 @@ def sandbox_env(env: dict[str, str]) -> dict[str, str]:
         "DELAB_STATE": "/tmp/home/.delab",
         "JPY_PARENT_PID": "1",  # the grader is outside the PID namespace: do not watch it
         "PYTHONDONTWRITEBYTECODE": "1",
+        "SPARK_LOCAL_IP": "127.0.0.1",  # the only interface inside
     }
 
 
