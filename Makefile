@@ -12,7 +12,7 @@ SCALE  ?= $(or $(DELAB_SCALE),small)
 WORKERS ?= 2
 UV_PIN := $(shell grep -E '^uv==' requirements.lock)
 
-.PHONY: help setup lock data lab release test lint pytest strip bench bench-data bench-grade clean clean-data distclean
+.PHONY: help setup lock data lab release test lint pytest strip stop bench bench-data bench-grade clean clean-data distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -68,7 +68,10 @@ bench-data: setup  ## generator speed against DuckDB's TPC-H dbgen and a Faker l
 bench-grade: setup  ## grading throughput against nbgrader autograde and raw nbclient
 	$(BIN)/python -m delab_grader.bench
 
-clean:  ## remove caches and stamps (keeps data, venv, grades and submissions)
+stop:  ## stop the local database servers the notebooks started (their data is kept)
+	@test ! -x $(BIN)/delab || $(BIN)/delab services stop
+
+clean: stop  ## remove caches and stamps (keeps data, venv, grades and submissions)
 	rm -rf $(STAMPS) .pytest_cache .ruff_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 	rm -rf data/.*.partial-* data/.*.old-*

@@ -21,7 +21,6 @@ MIN_FREE_GB = {"memory": 4.0, "disk": 10.0}
 #: Loopback ports the course's local services use by default (each can be changed by its setting).
 PORTS = {
     "JupyterLab": 8888,
-    "PostgreSQL (when not on a Unix socket)": 5432,
     "vendor REST API": 8765,
     "S3 API (moto)": 5555,
     "MLflow": 5000,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ def spark_session(app: str = "delab-data"):
     """A SparkSession on ``SPARK_MASTER`` (default local[2])."""
     from pyspark.sql import SparkSession
 
+    # local workers must run this venv's Python (the one that can import delab_data)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     master = os.environ.get("SPARK_MASTER", DEFAULT_MASTER)
     return (
         SparkSession.builder.master(master)
@@ -59,7 +62,16 @@ def chunk_rows(request: Request, producer: str, table: str, chunks: list[int], d
         start, count = prod.chunk_range(request.scale, chunk)
         ctx = ChunkContext(request.seed, request.scale, producer, chunk, prod.n_chunks(request.scale),
                            start, count, loader=load)
-        yield from conform(TABLES[table], prod.make(ctx)[table]).to_batches()
+        data = conform(TABLES[table], prod.make(ctx)[table])
+        yield from data.cast(spark_schema(data.schema)).to_batches()
+
+
+def spark_schema(schema: pa.Schema) -> pa.Schema:
+    """The same schema with timestamps in microseconds, the only unit Spark accepts from Arrow."""
+    return pa.schema([
+        pa.field(f.name, pa.timestamp("us", f.type.tz), f.nullable) if pa.types.is_timestamp(f.type) else f
+        for f in schema
+    ])
 
 
 def _ipc(table: pa.Table) -> bytes:
@@ -127,4 +139,4 @@ def _table_frame(spark, request: Request, producer: str, table: str, dims: dict[
         yield from chunk_rows(request, producer, table, chunks, shared.value)
 
     ids = spark.range(0, n, 1, numPartitions=n)
-    return ids.mapInArrow(fill, from_arrow_schema(TABLES[table].schema))
+    return ids.mapInArrow(fill, from_arrow_schema(spark_schema(TABLES[table].schema)))
