@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from attacks import ATTACKS, CANARY, build, secret_paths
 from delab_grader import sandbox
-from delab_grader.batch import BatchOptions, BatchSummary, grade_week
+from delab_grader.batch import BatchOptions, grade_week, stored_result
 from delab_grader.course import Course
 from delab_grader.execute import Timeouts
 from delab_grader.grading import SubmissionResult
@@ -43,7 +45,7 @@ class Graded:
     """The attacked course after one batch."""
 
     course: Course
-    summary: BatchSummary
+    failed: dict[str, str]  # students the batch could not grade
     results: dict[str, SubmissionResult]
     paths: dict[str, Path]
 
@@ -65,14 +67,26 @@ def place_attacks(course: Course) -> dict[str, Path]:
     return paths
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
-    course = new_course(tmp_path_factory.mktemp("adversarial"))
-    paths = place_attacks(course)
+def grade_attacks(root: Path) -> dict[str, str]:
+    """Grade every attack in a new course under ``root``; the students that failed."""
+    course = new_course(root)
+    place_attacks(course)
     previous = sandbox.configure(mode="required", limits=LIMITS)
     try:
         options = BatchOptions(workers=2, timeouts=TIMEOUTS, progress=False)
-        summary = asyncio.run(grade_week(course, WEEK, options))
+        return asyncio.run(grade_week(course, WEEK, options)).failed
     finally:
         sandbox.configure(previous.mode, previous.limits)
-    return Graded(course, summary, {r.student: r for r in summary.graded}, paths)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Graded:
+    """The batch, graded once per test run (pytest-xdist workers share it)."""
+    with grader_conftest.once(tmp_path_factory, worker_id, "adversarial") as root:
+        if not (root / "failed.json").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            (root / "failed.json").write_text(json.dumps(grade_attacks(root)))
+    course = Course.at(root, data=root / "data")
+    students = [*HONEST, *(a.student for a in ATTACKS)]
+    results = {s: r for s in students if (r := stored_result(course, s, WEEK)) is not None}
+    return Graded(course, json.loads((root / "failed.json").read_text()), results, secret_paths(course, WEEK))

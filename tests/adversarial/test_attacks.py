@@ -45,7 +45,7 @@ def test_nothing_leaks_into_feedback(graded, attack: Attack):
 
 
 def test_the_rest_of_the_batch_is_graded_normally(graded):
-    assert not graded.summary.failed
+    assert not graded.failed
     assert sorted(graded.results) == sorted([*HONEST, *(a.student for a in ATTACKS)])
     for student in HONEST:
         assert _points(graded.results[student]) == FULL
