@@ -34,6 +34,11 @@ class ChunkContext:
     start: int
     count: int
     loader: Callable[[str], pa.Table] = field(repr=False, default=lambda name: _no_loader(name))
+    wanted: frozenset[str] | None = None  # tables the engine will write (None: all the producer makes)
+
+    def wants(self, table: str) -> bool:
+        """Whether ``table`` is needed from this chunk; producers may skip making the others."""
+        return self.wanted is None or table in self.wanted
 
     def rng(self, purpose: str = "main") -> np.random.Generator:
         """A random generator private to this chunk and ``purpose`` (e.g. "dirty" draws its own)."""

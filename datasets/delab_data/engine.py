@@ -50,20 +50,19 @@ class ChunkReport:
 def run_task(root: str, request: Request, task: Task) -> ChunkReport:
     """Make one chunk of one producer and write every table (and dirty variant) it fills."""
     prod = PRODUCERS[task.producer]
+    needed_later = _needed_by_others(prod.name)
+    wanted = frozenset(t for t in prod.tables if request.writes(t) or t in needed_later)
     ctx = ChunkContext(
         request.seed, request.scale, prod.name, task.chunk, task.n_chunks, task.start, task.count,
-        loader=_loader(root),
+        loader=_loader(root), wanted=wanted,
     )
     made = prod.make(ctx)
     report = ChunkReport()
-    for name in prod.tables:
+    for name in sorted(wanted, key=prod.tables.index):
         spec = TABLES[name]
-        needed_later = name in _needed_by_others(prod.name)
-        if not (request.writes(name) or needed_later):
-            continue
         data = conform(spec, made[name])
         report.rows[name] = data.num_rows
-        formats = ("parquet",) if not request.writes(name) else request.formats_of(spec.formats)
+        formats = request.formats_of(spec.formats) if request.writes(name) else ("parquet",)
         _write_formats(Path(root), spec.domain, name, formats, task.chunk, data, data, spec.variant, report)
         if spec.dirty is not None and not request.dirty.is_clean:
             _write_dirty(Path(root), spec, data, request, ctx, task.chunk, report)

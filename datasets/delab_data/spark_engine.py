@@ -61,7 +61,7 @@ def chunk_rows(request: Request, producer: str, table: str, chunks: list[int], d
     for chunk in chunks:
         start, count = prod.chunk_range(request.scale, chunk)
         ctx = ChunkContext(request.seed, request.scale, producer, chunk, prod.n_chunks(request.scale),
-                           start, count, loader=load)
+                           start, count, loader=load, wanted=frozenset({table}))
         data = conform(TABLES[table], prod.make(ctx)[table])
         yield from data.cast(spark_schema(data.schema)).to_batches()
 

@@ -200,3 +200,11 @@ def test_dataset_from_older_generator_code_is_regenerated_without_force(tmp_path
     generate(out, request, workers=1, progress=False, log=messages.append)
     assert messages and messages[0].startswith("wrote")
     assert manifest.read(out)["code_fingerprint"] == manifest.code_fingerprint()
+
+
+def test_asking_for_fewer_tables_changes_no_rows(tiny: Path, tmp_path: Path) -> None:
+    only = generate(tmp_path / "only-trips", Request(PRESETS["tiny"], seed=42, tables=("trips",)),
+                    workers=1, **QUIET)
+    full = manifest.read(tiny)
+    assert only["tables"]["trips"]["files"] == full["tables"]["trips"]["files"]
+    assert "payments" not in only["tables"]

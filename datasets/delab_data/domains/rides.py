@@ -240,13 +240,14 @@ trips_v2 = table(
 def make_trip_chunk(ctx: ChunkContext) -> dict[str, pa.Table]:
     """Trips of one chunk and every table derived from them."""
     w, t = rides_trips.simulate(ctx)
-    return {
-        "trips": rides_trips.trips_table(w, t),
-        "payments": rides_fraud.payments_table(ctx.rng("payments"), w, t, ctx.start),
-        "gps_pings": rides_streams.gps_pings(ctx.rng("pings"), w, t),
-        "app_events": rides_streams.app_events(ctx.rng("events"), w, t, ctx.start, ctx.time_slice()),
-        "trips_v2": rides_streams.trips_v2(w, t, ctx.period_start),
+    builders = {  # each derived table draws from its own stream, so skipping one changes no other
+        "trips": lambda: rides_trips.trips_table(w, t),
+        "payments": lambda: rides_fraud.payments_table(ctx.rng("payments"), w, t, ctx.start),
+        "gps_pings": lambda: rides_streams.gps_pings(ctx.rng("pings"), w, t),
+        "app_events": lambda: rides_streams.app_events(ctx.rng("events"), w, t, ctx.start, ctx.time_slice()),
+        "trips_v2": lambda: rides_streams.trips_v2(w, t, ctx.period_start),
     }
+    return {name: build() for name, build in builders.items() if ctx.wants(name)}
 
 
 producer(Producer("rides_geo", ("cities", "zones"), units=lambda s: 1, make=dims.make_geo, chunk_units=1))
