@@ -35,7 +35,7 @@ def write_part(data: pa.Table, path: Path, fmt: str, chunk: int) -> None:
     """Write one chunk; CSV parts carry the header only in chunk 0."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "parquet":
-        pq.write_table(data, path, compression="snappy")
+        pq.write_table(data, path, compression="snappy", use_dictionary=_categorical(data.schema))
     elif fmt == "csv":
         options = pacsv.WriteOptions(include_header=chunk == 0)
         pacsv.write_csv(_seconds(data), path, write_options=options)
@@ -70,6 +70,12 @@ def read_table(path: Path) -> pa.Table:
         parts = sorted(path.glob("part-*.parquet"))
         return pa.concat_tables([pq.read_table(p) for p in parts]) if parts else pq.read_table(path)
     return pq.read_table(path)
+
+
+def _categorical(schema: pa.Schema) -> list[str]:
+    """Columns worth dictionary-encoding: strings. Ids, times and amounts are mostly distinct, and
+    trying a dictionary on them first costs a third of the write time for nothing."""
+    return [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
 
 
 def _seconds(data: pa.Table) -> pa.Table:
