@@ -56,7 +56,8 @@ MUTANTS = {
         "q2_load_code": edit("q2_load_code", ("CAST(sum(quantity) AS INTEGER)", "CAST(count(*) AS INTEGER)")),
         "q5_code": edit("q5_code", ("WHERE f.delivery_minutes IS NOT NULL", "WHERE f.status = 'delivered'")),
         "q7_snowflake_code": edit("q7_snowflake_code", (
-            "cuisine_id      INTEGER NOT NULL REFERENCES sf_cuisine (cuisine_id)", "cuisine_id      INTEGER")),
+            "cuisine_id      INTEGER NOT NULL REFERENCES sf_cuisine (cuisine_id)",
+            "cuisine_id      INTEGER")),
     },
 }
 CAUGHT_BY = {
