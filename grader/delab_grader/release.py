@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -23,6 +24,7 @@ from nbgrader.preprocessors import (
     LockCells,
     SaveCells,
 )
+from nbgrader.utils import parse_utc
 
 from delab_grader.course import NOTEBOOK_ID, Course, GraderError
 from delab_grader.gradebook import open_gradebook
@@ -40,7 +42,7 @@ def student_notebook(source: Path, week: str, db_url: str | None) -> NotebookNod
     nb = nbformat.read(source, as_version=4)
     if db_url:
         with open_gradebook(db_url) as gb:
-            gb.update_or_create_assignment(week)
+            gb.update_or_create_assignment(week, duedate=due_date(nb))
     resources = {"nbgrader": {"assignment": week, "notebook": NOTEBOOK_ID, "db_url": db_url}}
     try:
         for step in CHAIN:
@@ -49,6 +51,19 @@ def student_notebook(source: Path, week: str, db_url: str | None) -> NotebookNod
     except RuntimeError as exc:  # SaveCells refuses to drop cells that already have grades
         raise GraderError(f"cannot release {week}: {exc}. Grades already recorded are kept.") from exc
     return nb
+
+
+def due_date(nb: NotebookNode) -> datetime | None:
+    """The due date set in the source's metadata: ``{"delab": {"due": "2025-02-01 23:59 UTC"}}``."""
+    text = nb.metadata.get("delab", {}).get("due")
+    if not text:
+        return None
+    try:
+        return parse_utc(text)
+    except (ValueError, OverflowError) as exc:
+        raise GraderError(
+            f"metadata delab.due {text!r} is not a date such as '2025-02-01 23:59 UTC'"
+        ) from exc
 
 
 def render(nb: NotebookNode) -> str:

@@ -48,7 +48,8 @@ def test_report_writes_csv_and_self_contained_html(graded_course):
     rows = list(csv.DictReader((course.state / "reports" / "grades.csv").read_text().splitlines()))
     assert sorted((r["student_id"], float(r["score"])) for r in rows) == [("ann", 17.0), ("bob", 0.0)]
     page = (course.state / "reports" / "report.html").read_text()
-    assert "Pass rate per question (hardest first)" in page and "Late submissions" in page
+    assert "Pass rate per question (hardest first)" in page
+    assert "Late submissions (2)" in page  # submitted now, due 2024-01-01
     assert "<script src=" not in page  # plotly.js is inlined
 
 
@@ -63,7 +64,10 @@ def _nbgrader(course: Course, *args: str) -> str:
 
 def test_nbgrader_commands_work_on_the_course(graded_course):
     course = graded_course[0]
-    assert "fixture-week" in _nbgrader(course, "db", "assignment", "list")
+    assert "fixture-week (due: 2024-01-01 12:00:00)" in _nbgrader(course, "db", "assignment", "list")
+    assert "Success! Your notebook passes all the tests." in _nbgrader(
+        course, "validate", str(course.source(WEEK))
+    )
     _nbgrader(course, "export", "--to", str(course.state / "nbgrader.csv"))
     assert "ann" in (course.state / "nbgrader.csv").read_text()
 
