@@ -311,6 +311,9 @@ ATTACKS = [
            "stopped at the output limit: later questions 0",
            {"q9_code": "for _ in range(4000):\n    print('y' * 1000)"}, {"q9": 0, "q10": 0},
            "of output and was stopped"),
+    Attack("big-file", "write a 100 MB file (over the 64 MB test limit)",
+           "the write fails at the file-size limit: 0 for that question",
+           {"q9_code": "open('big.bin', 'wb').write(b'x' * 100 * 2**20)"}, {"q9": 0}, "File too large"),
     Attack("os-exit", "`os._exit(0)` in the middle", "earlier questions graded, later ones 0",
            {"q5_code": "import os\nos._exit(0)"}, dict.fromkeys(LATER_QS, 0), "the kernel died"),
     Attack(
