@@ -30,7 +30,7 @@ from delab_grader.execute import (
     clean_scratch,
     kernel_env,
 )
-from delab_grader.gradebook import ensure_assignment, record
+from delab_grader.gradebook import ensure_assignment, open_gradebook, record
 from delab_grader.grading import SubmissionResult, grade_submission, submission_key
 from delab_grader.notebook import Source, load_source
 from delab_grader.references import References, ensure_references
@@ -103,6 +103,18 @@ def save(course: Course, gb: Gradebook, result: SubmissionResult, run: Execution
         log.write(json.dumps({"recorded": stamp, **payload}) + "\n")
 
 
+def _save_or_explain(
+    course: Course, gb: Gradebook, result: SubmissionResult, run: ExecutionResult | None
+) -> str:
+    """Save a result; a failure to record (e.g. a database error) is returned, never raised."""
+    try:
+        save(course, gb, result, run)
+    except Exception as exc:
+        gb.db.rollback()
+        return f"could not record the grades ({type(exc).__name__}: {exc})"
+    return ""
+
+
 Context = tuple[Source, References, KernelPool, Timeouts]
 Outcome = tuple[str, SubmissionResult | None, ExecutionResult | None, str]
 
@@ -154,17 +166,17 @@ async def grade_week(course: Course, week: str, options: BatchOptions | None = N
         pool.fill()
         jobs = [_grade_one(s, folder, key, ctx, gate) for s, (folder, key) in todo.items()]
         with (
-            Gradebook(course.db_url) as gb,
+            open_gradebook(course.db_url) as gb,
             tqdm(total=len(jobs), disable=not options.progress, unit="nb") as bar,
         ):
             for job in asyncio.as_completed(jobs):
                 student, result, run, error = await job
                 bar.update()
-                if result is None:
+                error = error or _save_or_explain(course, gb, result, run)
+                if error:
                     summary.failed[student] = error
-                    continue
-                save(course, gb, result, run)
-                summary.graded.append(result)
+                else:
+                    summary.graded.append(result)
     finally:
         await pool.close()
         shutil.rmtree(scratch, ignore_errors=True)

@@ -84,3 +84,24 @@ def test_references_follow_the_dataset(course):
     assert after.fingerprint["dataset"] != before.fingerprint["dataset"]
     assert after.export("q3_total").value != total_before
     assert [r.score for r in summary.graded] == [17]
+
+
+def test_a_failure_to_record_fails_one_submission_and_is_retried(course, monkeypatch):
+    from delab_grader import batch
+
+    submit(course, WEEK, course.source(WEEK), "ann")
+    submit(course, WEEK, course.source(WEEK), "bob")
+    real_record = batch.record
+
+    def flaky(gb, result):
+        if result.student == "bob":
+            raise RuntimeError("database is locked")
+        real_record(gb, result)
+
+    monkeypatch.setattr(batch, "record", flaky)
+    first = asyncio.run(grade_week(course, WEEK, BatchOptions(workers=2, progress=False)))
+    assert [r.student for r in first.graded] == ["ann"]
+    assert "could not record the grades (RuntimeError: database is locked)" in first.failed["bob"]
+    monkeypatch.setattr(batch, "record", real_record)
+    second = asyncio.run(grade_week(course, WEEK, BatchOptions(workers=2, progress=False)))
+    assert [r.student for r in second.graded] == ["bob"] and second.skipped == ["ann"]
