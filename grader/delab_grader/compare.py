@@ -60,7 +60,7 @@ def _tolerance(spec: Spec) -> str:
 
 def _match_columns(expected: list[str], actual: list[str], spec: Spec, diff: Diff) -> dict[str, str]:
     """Map expected column -> the student's column, recording missing/extra/order problems."""
-    wanted = list(spec.columns) or expected
+    wanted = list(dict.fromkeys([*spec.keys, *spec.columns])) if spec.columns else expected
     if spec.names == "position":
         if len(actual) != len(expected):
             diff.problems.append(f"expected {len(expected)} columns, your table has {len(actual)}: {actual}")
@@ -207,7 +207,7 @@ def _align_on_keys(exp: Any, act: Any, keys: list[str], numeric: list[str], diff
 
 def _align_rows(exp: Any, act: Any, numeric: list[str], spec: Spec, diff: Diff) -> tuple[Any, Any]:
     """Pair the student's rows with the reference rows: by key, by position, or after sorting."""
-    if spec.keys:
+    if spec.keys and all(k in exp.columns for k in spec.keys):  # a missing key column is reported already
         return _align_on_keys(exp, act, list(spec.keys), numeric, diff)
     n = min(len(exp), len(act))
     if spec.ordered_for("table"):

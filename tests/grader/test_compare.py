@@ -151,3 +151,14 @@ def test_bad_options_are_explained():
 
 def test_compare_values_nested_tolerance():
     assert compare_values({"a": [1.0, 2.0]}, {"a": [1.0, 2.0 + 1e-12]}, make_spec()) == []
+
+
+def test_missing_key_column_is_explained_not_a_crash():
+    out = grade(REF.drop(columns="id"), keys=["id"])
+    assert out.fraction == 0 and "missing column(s) ['id']" in text(out)
+
+
+def test_keys_are_compared_even_outside_the_column_subset():
+    assert grade(REF, keys=["id"], columns=["total"]).passed
+    swapped = REF.assign(id=[3, 2, 1])
+    assert not grade(swapped, keys=["id"], columns=["total"]).passed
