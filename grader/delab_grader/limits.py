@@ -192,9 +192,13 @@ class Cgroup:
         self.folders = []
 
 
-def launcher_cmd(limits: Limits, cgroup: Cgroup | None, cmd: list[str]) -> list[str]:
-    """``cmd`` started inside ``cgroup`` with the rlimits of ``limits``."""
-    memory = 0 if cgroup is not None and cgroup.limits_memory else limits.memory_mb * MB
+def launcher_cmd(
+    limits: Limits, cgroup: Cgroup | None, cmd: list[str], address_space: bool = True
+) -> list[str]:
+    """``cmd`` started inside ``cgroup`` with the rlimits of ``limits``; without a memory cgroup the
+    memory limit becomes RLIMIT_AS if ``address_space`` (it can stop a JVM that reserves a large heap)."""
+    with_cgroup = cgroup is not None and cgroup.limits_memory
+    memory = 0 if with_cgroup or not address_space else limits.memory_mb * MB
     procs = os.pathsep.join(cgroup.procs_files) if cgroup is not None else ""
     numbers = [limits.cpu_seconds, limits.file_mb * MB, memory]
     return [sys.executable, "-I", "-S", "-c", LAUNCHER, procs, *map(str, numbers), *cmd]

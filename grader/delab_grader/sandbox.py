@@ -199,6 +199,7 @@ class LimitedKernelManager(AsyncKernelManager):
         super().__init__(kernel_name="python3", **kwargs)
         self.limits = limits
         self.cgroup: Cgroup | None = None
+        self.address_space = _settings.mode != "optional"  # no RLIMIT_AS fallback for a student's check
 
     def wrap(self, cmd: list[str], kw: dict[str, Any]) -> list[str]:
         """The command that starts ``cmd`` (overridden by the sandbox)."""
@@ -206,7 +207,7 @@ class LimitedKernelManager(AsyncKernelManager):
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
         self.cgroup = Cgroup(self.limits)
-        cmd = launcher_cmd(self.limits, self.cgroup, self.wrap(kernel_cmd, kw))
+        cmd = launcher_cmd(self.limits, self.cgroup, self.wrap(kernel_cmd, kw), self.address_space)
         await super()._async_launch_kernel(cmd, **kw)
 
     async def interrupt_kernel(self) -> None:

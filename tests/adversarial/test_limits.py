@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from delab_grader import sandbox
+from delab_grader import limits, sandbox
 from delab_grader.exports import MAX_JSON_BYTES, ExportError, read_export
 from delab_grader.limits import Cgroup, Limits, launcher_cmd
 from delab_grader.outbox import collect
@@ -59,6 +59,12 @@ def test_memory_limit_kills_the_process_tree():
     done, hit = run("import os\nos.fork()\nhog = b'x' * (600 * 2**20)", Limits(memory_mb=256))
     assert done.returncode == -signal.SIGKILL
     assert hit == ["memory"] or not Cgroup(Limits()).folders  # the reason is known where cgroups exist
+
+
+def test_without_cgroups_memory_falls_back_to_an_address_space_limit(monkeypatch):
+    monkeypatch.setattr(limits, "_own_cgroup", lambda controller: None)
+    done, _ = run("hog = b'x' * (600 * 2**20)", Limits(memory_mb=256))
+    assert "MemoryError" in done.stderr
 
 
 def test_process_limit_stops_a_fork_bomb():
