@@ -82,6 +82,7 @@ def test_inside_the_sandbox(tmp_path):
     code = f"""
 import json, os, socket
 out = {{'secret': os.path.exists({str(secret)!r}), 'root': sorted(os.listdir('/root')),
+       'home': os.path.exists('/home'),
        'env': sorted(os.environ), 'cwd': os.getcwd(), 'pid': os.getpid()}}
 try:
     socket.create_connection(('1.1.1.1', 80), timeout=5)
@@ -98,7 +99,7 @@ print(json.dumps(out))
 """
     done, _ = run(code, box=box, env={"DELAB_COURSE_DIR": str(secret.parent), "API_TOKEN": "t0k3n"})
     out = json.loads(done.stdout)
-    assert out["secret"] is False and out["root"] in ([], [".pyenv"])
+    assert out["secret"] is False and out["home"] is False and out["root"] in ([], [".pyenv"])
     assert "API_TOKEN" not in out["env"] and "DELAB_COURSE_DIR" not in out["env"]
     assert out["net"] == 101 and out["loopback"]  # ENETUNREACH: no route out, loopback only
     assert out["readonly"] == [30, 30, 30]  # EROFS everywhere but the scratch folder
