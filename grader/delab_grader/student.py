@@ -86,9 +86,8 @@ def _line(qid: str) -> str:
     if rec["failed"]:
         problems = "; ".join(f"{r.name}: {r.message}" for r in rec["failed"])
         return f"[FAIL] {qid}: {problems} ({hidden})"
-    return (
-        f"[ok]   {qid}: recorded {_describe(rec['meta'])}; {rec['passed']} visible check(s) passed, {hidden}"
-    )
+    visible = f"{rec['passed']} visible check(s) passed" if rec["passed"] else "no visible checks"
+    return f"[ok]   {qid}: recorded {_describe(rec['meta'])}; {visible}; {hidden}"
 
 
 def check(qid: str | None = None) -> bool:
