@@ -126,18 +126,45 @@ def read_notebook(path: Path) -> tuple[NotebookNode | None, list[str]]:
         version = json.loads(text).get("nbformat")
     except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
         return None, [f"{path.name} is not a valid notebook (invalid JSON: {exc}); nothing could be graded"]
-    try:
-        nb = nbformat.reads(text, as_version=4)
-    except Exception as exc:
-        return None, [f"{path.name} could not be read as a notebook ({type(exc).__name__}: {exc})"]
     notes = (
         [f"{path.name} is in the old nbformat {version}; it was converted to nbformat 4"]
         if version != 4
         else []
     )
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        if version == 4:
+            nbformat.validate(nb)
+    except Exception as exc:
+        if version != 4:
+            return None, [f"{path.name} could not be read as a notebook ({type(exc).__name__}: {exc})"]
+        nb = repair(json.loads(text))
+        notes.append(
+            f"{path.name} was damaged ({type(exc).__name__}); its cells were recovered as far as possible"
+        )
     if not isinstance(nb.get("cells"), list):
         return None, [f"{path.name} has no cells"]
     return nb, notes
+
+
+CELL_MAKERS = {
+    "code": nbformat.v4.new_code_cell,
+    "markdown": nbformat.v4.new_markdown_cell,
+    "raw": nbformat.v4.new_raw_cell,
+}
+
+
+def repair(data: dict[str, Any]) -> NotebookNode:
+    """A valid notebook from damaged nbformat-4 JSON: every recognisable cell, missing keys filled in."""
+    cells = []
+    for raw in data.get("cells") if isinstance(data.get("cells"), list) else []:
+        if not isinstance(raw, dict):
+            continue
+        text = raw.get("source", "")
+        text = "".join(map(str, text)) if isinstance(text, list) else str(text)
+        meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+        cells.append(CELL_MAKERS.get(raw.get("cell_type"), nbformat.v4.new_code_cell)(text, metadata=meta))
+    return nbformat.v4.new_notebook(cells=cells)
 
 
 def _fresh(cell: NotebookNode) -> NotebookNode:
@@ -169,7 +196,7 @@ def reconcile(submitted: NotebookNode, source: Source) -> tuple[NotebookNode, li
 def _place(cell: NotebookNode, source: Source, placed: set[str], notes: list[str]) -> NotebookNode | None:
     """The cell to run for one submitted cell (None to drop it)."""
     gid = nbgrader_meta(cell).get("grade_id")
-    if not gid:
+    if not gid or not isinstance(gid, str):
         return _fresh(cell)
     graded = source.cells.get(gid)
     if graded is None:
