@@ -13,6 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,6 +94,27 @@ def sandbox_mode(mode: str | None) -> Iterator[None]:
     finally:
         if previous is not None:
             sandbox.configure(previous.mode, previous.limits)
+
+
+@contextlib.contextmanager
+def private_state() -> Iterator[Path]:
+    """A fresh ``DELAB_STATE`` for this process and the kernels it starts (their own local servers,
+    not the checkout's, which a lecture or a learner may be using); its servers are stopped after."""
+    from delab.services.admin import stop_all
+
+    state = Path(tempfile.mkdtemp(prefix="delab-tests-", dir="/var/tmp"))
+    state.chmod(0o755)  # the unprivileged PostgreSQL user must reach it when tests run as root
+    previous = os.environ.get("DELAB_STATE")
+    os.environ["DELAB_STATE"] = str(state)
+    try:
+        yield state
+    finally:
+        stop_all(state)
+        if previous is None:
+            os.environ.pop("DELAB_STATE", None)
+        else:
+            os.environ["DELAB_STATE"] = previous
+        shutil.rmtree(state, ignore_errors=True)
 
 
 def grade_variants(
