@@ -1,7 +1,7 @@
 """The sandbox around every kernel that runs student (or solution) code.
 
 Each kernel runs under Debian's bubblewrap (``bwrap``) in new mount, PID, network, IPC and UTS
-namespaces with every capability dropped:
+namespaces as ``nobody`` in a user namespace, with every capability dropped:
 
 * files: an allow-list, all read-only: the system folders (/usr, /etc minus its secrets, /opt),
   Python and the virtual environment, the course's own packages and the dataset. The kernel's working
@@ -45,6 +45,9 @@ HIDDEN_ETC = ("shadow", "gshadow", "shadow-", "gshadow-", "ssh", "sudoers", "sud
 GRADER_ENV = ("DELAB_COURSE_DIR", "DELAB_GRADEBOOK_URL", "DELAB_HOME")
 PASSED_ENV = ("LANG", "LANGUAGE", "TZ", "JAVA_HOME", "SPARK_HOME", "DELAB_SCALE")
 NAMESPACES = ("--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try")
+#: Inside, the kernel is ``nobody`` (a user namespace) with no capabilities: never root, so servers that
+#: refuse root (PostgreSQL) start, and nothing can remount or leave the namespaces.
+USER = ("--unshare-user", "--uid", "65534", "--gid", "65534")
 INSTALL_HINT = (
     "install bubblewrap (sudo apt-get install bubblewrap; `make setup` says so) and allow user "
     "namespaces, or pass --unsafe to run without isolation (only for code you trust)"
@@ -99,7 +102,8 @@ def probe() -> str | None:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return "bubblewrap (bwrap) is not installed"
-    cmd = [bwrap, "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", *NAMESPACES, "--cap-drop", "ALL"]
+    cmd = [bwrap, "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", *NAMESPACES, *USER]
+    cmd += ["--cap-drop", "ALL"]
     try:
         done = subprocess.run([*cmd, "true"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -153,7 +157,7 @@ def _ro(path: Path | str) -> list[str]:
 
 def bwrap_args(writable: list[Path], readable: list[Path], cwd: Path, env: dict[str, str]) -> list[str]:
     """The bwrap command line (up to the kernel's own command)."""
-    args = ["bwrap", "--clearenv", *NAMESPACES, "--cap-drop", "ALL", "--die-with-parent"]
+    args = ["bwrap", "--clearenv", *NAMESPACES, *USER, "--cap-drop", "ALL", "--die-with-parent"]
     for folder in SYSTEM_DIRS:
         if os.path.islink(folder):
             args += ["--symlink", os.readlink(folder), folder]

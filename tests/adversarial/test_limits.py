@@ -82,7 +82,7 @@ def test_inside_the_sandbox(tmp_path):
     code = f"""
 import json, os, socket
 out = {{'secret': os.path.exists({str(secret)!r}), 'root': sorted(os.listdir('/root')),
-       'home': os.path.exists('/home'),
+       'home': os.path.exists('/home'), 'uid': os.getuid(),
        'env': sorted(os.environ), 'cwd': os.getcwd(), 'pid': os.getpid()}}
 try:
     socket.create_connection(('1.1.1.1', 80), timeout=5)
@@ -104,7 +104,7 @@ print(json.dumps(out))
     assert out["net"] == 101 and out["loopback"]  # ENETUNREACH: no route out, loopback only
     assert out["readonly"] == [30, 30, 30]  # EROFS everywhere but the scratch folder
     assert out["cwd"] == str(box) and (box / "written").read_text() == "ok"
-    assert out["pid"] < 10  # its own PID namespace
+    assert out["pid"] < 10 and out["uid"] == 65534  # its own PID namespace, as nobody
 
 
 def _export(root: Path, qid: str, meta: str) -> None:
