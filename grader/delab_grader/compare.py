@@ -193,13 +193,14 @@ def _align_on_keys(exp: Any, act: Any, keys: list[str], numeric: list[str], diff
     if ak.duplicated().any():
         dups = sorted(set(ak[ak.duplicated()]))[:SHOW_ROWS]
         diff.problems.append(f"key {keys} should identify one row, but these keys repeat: {dups}")
-    missing = sorted(set(ek) - set(ak))
-    extra = sorted(set(ak) - set(ek))
+    expected_keys, actual_keys = set(ek), set(ak)
+    missing = sorted(expected_keys - actual_keys)
+    extra = sorted(actual_keys - expected_keys)
     if missing:
         diff.problems.append(f"{len(missing)} expected row(s) missing, e.g. {keys} = {missing[:SHOW_ROWS]}")
     if extra:
         diff.problems.append(f"{len(extra)} row(s) should not be there, e.g. {keys} = {extra[:SHOW_ROWS]}")
-    common = [k for k in ek if k in set(ak)]
+    common = [k for k in ek if k in actual_keys]  # one set, not one per row: keyed tables are large
     exp_i = exp.set_axis(ek).loc[common].reset_index(drop=True)
     act_i = act.set_axis(ak)[~ak.duplicated().to_numpy()].loc[common].reset_index(drop=True)
     return exp_i, act_i
