@@ -12,7 +12,7 @@ SCALE  ?= $(or $(DELAB_SCALE),small)
 WORKERS ?= 2
 UV_PIN := $(shell grep -E '^uv==' requirements.lock)
 
-.PHONY: help setup lock data lab release test lint pytest strip stop bench bench-data bench-grade clean clean-data distclean
+.PHONY: help setup lock data lab release references test lint pytest strip stop bench bench-data bench-grade clean clean-data distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ data: setup  ## generate the shared dataset at SCALE (default small; tiny, large
 release: setup  ## regenerate the student notebooks in weeks/ from solutions/
 	$(BIN)/delab release
 
+references: setup  ## compute reference answers by running every solution notebook on the current data
+	DELAB_SCALE=$(SCALE) $(BIN)/delab references
+
 lab: data release  ## open JupyterLab on weeks/ with the data ready
 	DELAB_SCALE=$(SCALE) $(BIN)/jupyter lab --notebook-dir=weeks
 
@@ -66,7 +69,7 @@ bench-data: setup  ## generator speed against DuckDB's TPC-H dbgen and a Faker l
 	$(BIN)/python -m delab_data.bench
 
 bench-grade: setup  ## grading throughput against nbgrader autograde and raw nbclient
-	$(BIN)/python -m delab_grader.bench
+	$(BIN)/python -m delab_grader.bench --n 40
 
 stop:  ## stop the local database servers the notebooks started (their data is kept)
 	@test ! -x $(BIN)/delab || $(BIN)/delab services stop
