@@ -64,7 +64,8 @@ class BatchSummary:
         counts = f"graded {len(self.graded)}, unchanged {len(self.skipped)}, failed {len(self.failed)}"
         out = [f"{self.week}: {counts}"]
         for r in sorted(self.graded, key=lambda r: r.student):
-            out.append(f"  {r.student}: {r.score:g}/{r.max_score:g}")
+            extra = f" + {r.bonus:g} bonus" if r.bonus else ""
+            out.append(f"  {r.student}: {r.score:g}/{r.max_score:g}{extra}")
             out += [f"    ! {issue}" for issue in r.issues]
         out += [f"  {s}: NOT GRADED ({why}); it will be retried next run" for s, why in self.failed.items()]
         return out

@@ -34,7 +34,8 @@ def render(result: SubmissionResult) -> str:
     title = f"{esc(result.week)}: feedback for {esc(result.student)}"
     head = f"<head><meta charset='utf-8'><title>{title}</title><style>{STYLE}</style></head>"
     stamp = esc(result.timestamp or "unknown")
-    summary = f"<p>Score: <b>{result.score:g} / {result.max_score:g}</b>. Submitted: {stamp}.</p>"
+    extra = f" + {result.bonus:g} bonus" if any(q.bonus for q in result.questions) else ""
+    summary = f"<p>Score: <b>{result.score:g} / {result.max_score:g}</b>{extra}. Submitted: {stamp}.</p>"
     table = f"<table><tr><th>Question</th><th>Points</th><th>Messages</th></tr>{''.join(rows)}</table>"
     return f"<!doctype html><html>{head}<body><h1>{title}</h1>{summary}{issues_html}{table}</body></html>\n"
 

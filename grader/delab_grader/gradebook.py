@@ -58,7 +58,10 @@ def _record(gb: Gradebook, result: SubmissionResult) -> None:
         submission = gb.add_submission(result.week, result.student, timestamp=stamp)
     for question in result.questions:
         grade = gb.find_grade(question.grade_id, NOTEBOOK_ID, result.week, result.student)
-        grade.auto_score = question.score
+        if question.bonus:  # nbgrader's own extra-credit field: it adds to the score, not to the max
+            grade.auto_score, grade.extra_credit = 0.0, question.score
+        else:
+            grade.auto_score = question.score
     gb.db.commit()
 
 

@@ -20,6 +20,8 @@ from delab_grader.exports import ExportError, read_export
 from delab_grader.notebook import GradedCell, Source, find_notebook, nbgrader_meta, read_notebook, reconcile
 from delab_grader.references import References
 
+BONUS_PREFIX = "bonus_"
+
 
 @dataclass
 class QuestionResult:
@@ -29,6 +31,11 @@ class QuestionResult:
     points: float
     score: float
     messages: list[str] = field(default_factory=list)
+
+    @property
+    def bonus(self) -> bool:
+        """Extra credit: a test cell whose grade_id starts with ``bonus_`` adds to the score, not the max."""
+        return self.grade_id.startswith(BONUS_PREFIX)
 
 
 @dataclass
@@ -46,14 +53,20 @@ class SubmissionResult:
 
     @property
     def score(self) -> float:
-        return round(sum(q.score for q in self.questions), 4)
+        """Points of the regular questions (bonus points are counted apart, in :attr:`bonus`)."""
+        return round(sum(q.score for q in self.questions if not q.bonus), 4)
+
+    @property
+    def bonus(self) -> float:
+        """Extra-credit points earned."""
+        return round(sum(q.score for q in self.questions if q.bonus), 4)
 
     @property
     def max_score(self) -> float:
-        return sum(q.points for q in self.questions)
+        return sum(q.points for q in self.questions if not q.bonus)
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "score": self.score, "max_score": self.max_score}
+        return {**asdict(self), "score": self.score, "bonus": self.bonus, "max_score": self.max_score}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SubmissionResult:
