@@ -27,7 +27,7 @@ $(STAMPS)/setup: requirements.lock pyproject.toml
 	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
 	@$(BIN)/delab doctor --java || echo "WARNING: without Java 17+ the Spark weeks (7, 8) cannot run; the rest of the course can."
-	@command -v bwrap >/dev/null || echo "NOTE: instructors grading a class need bubblewrap for the sandbox: sudo apt-get install bubblewrap"
+	@command -v bwrap >/dev/null || echo "NOTE: without bubblewrap (sudo apt-get install bubblewrap) delab grade refuses to run student code; delab check runs unsandboxed and says so"
 	@mkdir -p $(STAMPS) && touch $@
 
 lock:  ## re-resolve requirements.in into requirements.lock (needs the package index)
