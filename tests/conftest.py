@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# Notebooks under tests/ are fixtures the tests grade, not lectures: `--nbval-lax` must not run them.
+collect_ignore_glob = ["fixtures/*"]
+
 
 @pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
