@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -100,13 +99,9 @@ def check_disk() -> Finding:
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
     """True when nothing listens on ``host:port``."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
+    from .services.ports import port_in_use
+
+    return not port_in_use(port, host)
 
 
 def check_ports() -> list[Finding]:

@@ -138,3 +138,21 @@ def grade_variants(
         summary = asyncio.run(grade_week(course, week, options))
     assert not summary.failed, summary.lines()
     return {r.student: r for r in summary.graded}
+
+
+def assert_full_marks(result: SubmissionResult, week: str) -> None:
+    """The solution earns every point of every auto-graded question."""
+    assert scores(result) == points(week), [q.messages for q in result.questions]
+
+
+def assert_blank_scores_zero(result: SubmissionResult, first_question: str) -> None:
+    """The released notebook, run as is, is graded (no crash) and earns nothing."""
+    assert result.execution == "ok"
+    assert result.score == 0
+    assert "no answer was recorded" in messages(result, first_question)
+
+
+def assert_loses_points(result: SubmissionResult, week: str, gid: str) -> None:
+    """A wrong answer to ``gid`` earns less than its points, with a message saying why."""
+    got = scores(result)[gid]
+    assert 0 <= got < points(week)[gid], messages(result, gid)

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from conftest import grade_variants, messages, points, scores
+from conftest import (
+    assert_blank_scores_zero,
+    assert_full_marks,
+    assert_loses_points,
+    grade_variants,
+    messages,
+    points,
+)
 
 pytestmark = pytest.mark.slow
 WEEK = "week01-introduction"
@@ -62,15 +69,11 @@ def graded(tmp_path_factory):
 
 
 def test_solution_scores_full_marks(graded):
-    result = graded["solution"]
-    assert scores(result) == points(WEEK), [q.messages for q in result.questions]
+    assert_full_marks(graded["solution"], WEEK)
 
 
 def test_blank_release_scores_zero_without_crashing(graded):
-    blank = graded["blank"]
-    assert blank.execution == "ok"
-    assert blank.score == 0
-    assert "no answer was recorded" in messages(blank, "q1_layers")
+    assert_blank_scores_zero(graded["blank"], "q1_layers")
 
 
 def test_every_question_is_covered_by_a_mutant():
@@ -80,6 +83,5 @@ def test_every_question_is_covered_by_a_mutant():
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
 def test_wrong_answer_loses_points(graded, mutant):
     gid = CAUGHT_BY[mutant]
-    got = scores(graded[mutant])[gid]
-    assert 0 <= got < points(WEEK)[gid], messages(graded[mutant], gid)
+    assert_loses_points(graded[mutant], WEEK, gid)
     assert "wrong" in messages(graded[mutant], gid)

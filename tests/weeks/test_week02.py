@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from conftest import grade_variants, messages, points, private_state, scores
+from conftest import (
+    assert_blank_scores_zero,
+    assert_full_marks,
+    assert_loses_points,
+    grade_variants,
+    points,
+    private_state,
+    scores,
+)
 
 pytestmark = pytest.mark.slow
 WEEK = "week02-python-sql"
@@ -84,15 +92,11 @@ def graded(tmp_path_factory):
 
 
 def test_solution_scores_full_marks(graded):
-    result = graded["solution"]
-    assert scores(result) == points(WEEK), [q.messages for q in result.questions]
+    assert_full_marks(graded["solution"], WEEK)
 
 
 def test_blank_release_scores_zero_without_crashing(graded):
-    blank = graded["blank"]
-    assert blank.execution == "ok"
-    assert blank.score == 0
-    assert "no answer was recorded" in messages(blank, "q2a_trips_per_driver")
+    assert_blank_scores_zero(graded["blank"], "q2a_trips_per_driver")
 
 
 def test_every_question_is_covered_by_a_mutant():
@@ -102,7 +106,6 @@ def test_every_question_is_covered_by_a_mutant():
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
 def test_wrong_answer_loses_points(graded, mutant):
     gid = CAUGHT_BY[mutant]
-    got = scores(graded[mutant])[gid]
-    assert 0 <= got < points(WEEK)[gid], messages(graded[mutant], gid)
+    assert_loses_points(graded[mutant], WEEK, gid)
     others = {g: s for g, s in scores(graded[mutant]).items() if g != gid}
     assert others == {g: p for g, p in points(WEEK).items() if g != gid}, "a mistake costs only its question"

@@ -9,7 +9,15 @@ mutant is graded in a second batch with one worker, so two notebooks never share
 from __future__ import annotations
 
 import pytest
-from conftest import grade_variants, messages, points, private_state, scores, solution
+from conftest import (
+    assert_blank_scores_zero,
+    assert_full_marks,
+    assert_loses_points,
+    grade_variants,
+    points,
+    private_state,
+    solution,
+)
 from delab_grader.notebook import nbgrader_meta
 
 pytestmark = pytest.mark.slow
@@ -95,15 +103,11 @@ def graded(tmp_path_factory):
 
 
 def test_solution_scores_full_marks(graded):
-    result = graded["solution"]
-    assert scores(result) == points(WEEK), [q.messages for q in result.questions]
+    assert_full_marks(graded["solution"], WEEK)
 
 
 def test_blank_release_scores_zero_without_crashing(graded):
-    blank = graded["blank"]
-    assert blank.execution == "ok"
-    assert blank.score == 0
-    assert "no answer was recorded" in messages(blank, "q4_revenue_by_cuisine_month")
+    assert_blank_scores_zero(graded["blank"], "q4_revenue_by_cuisine_month")
 
 
 def test_every_question_is_covered_by_a_mutant():
@@ -112,5 +116,4 @@ def test_every_question_is_covered_by_a_mutant():
 
 @pytest.mark.parametrize(("mutant", "gid"), [(m, g) for m, gids in CAUGHT_BY.items() for g in gids])
 def test_wrong_answer_loses_points(graded, mutant, gid):
-    got = scores(graded[mutant])[gid]
-    assert 0 <= got < points(WEEK)[gid], messages(graded[mutant], gid)
+    assert_loses_points(graded[mutant], WEEK, gid)

@@ -8,7 +8,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import grade_variants, messages, points, scores, solution
+from conftest import (
+    assert_blank_scores_zero,
+    assert_full_marks,
+    assert_loses_points,
+    grade_variants,
+    points,
+    solution,
+)
 from delab_grader.notebook import nbgrader_meta
 
 pytestmark = pytest.mark.slow
@@ -72,15 +79,11 @@ def graded(tmp_path_factory):
 
 
 def test_solution_scores_full_marks(graded):
-    result = graded["solution"]
-    assert scores(result) == points(WEEK), [q.messages for q in result.questions]
+    assert_full_marks(graded["solution"], WEEK)
 
 
 def test_blank_release_scores_zero_without_crashing(graded):
-    blank = graded["blank"]
-    assert blank.execution == "ok"
-    assert blank.score == 0
-    assert "no answer was recorded" in messages(blank, "q2_trips_by_day")
+    assert_blank_scores_zero(graded["blank"], "q2_trips_by_day")
 
 
 def test_every_question_is_covered_by_a_mutant():
@@ -89,5 +92,4 @@ def test_every_question_is_covered_by_a_mutant():
 
 @pytest.mark.parametrize(("mutant", "gid"), [(m, g) for m, gids in CAUGHT_BY.items() for g in gids])
 def test_wrong_answer_loses_points(graded, mutant, gid):
-    got = scores(graded[mutant])[gid]
-    assert 0 <= got < points(WEEK)[gid], messages(graded[mutant], gid)
+    assert_loses_points(graded[mutant], WEEK, gid)
