@@ -44,7 +44,7 @@ references: setup  ## compute reference answers by running every solution notebo
 	DELAB_SCALE=$(SCALE) $(BIN)/delab references
 
 lab: data release  ## open JupyterLab on weeks/ with the data ready
-	DELAB_SCALE=$(SCALE) $(BIN)/jupyter lab --notebook-dir=weeks
+	DELAB_SCALE=$(SCALE) $(BIN)/jupyter lab --notebook-dir=weeks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: setup  ## lint + the whole test suite on the tiny scale (what CI runs)
 	@$(MAKE) --no-print-directory lint
