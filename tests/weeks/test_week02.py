@@ -15,10 +15,9 @@ from conftest import (
 
 pytestmark = pytest.mark.slow
 WEEK = "week02-python-sql"
-#: PostgreSQL refuses to run as root, and inside the grader's sandbox the kernel is root without the
-#: capabilities the services need to hand the server to an unprivileged user: until the sandbox runs
-#: kernels as a non-root user, this week is graded unsandboxed here.
-SANDBOX = "off"
+#: Graded in the sandbox, as a class is: each kernel runs as an unprivileged user with its own
+#: DELAB_STATE, so every submission gets a PostgreSQL server of its own.
+SANDBOX = None
 
 AT_LEAST_5_KM = '''
 trips_csv = pd.read_csv(TRIPS_CSV)
@@ -85,10 +84,9 @@ CAUGHT_BY = {
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    # one kernel at a time: every submission loads the same tables of the week's PostgreSQL server,
-    # a server of this test's own (not the checkout's, which the lecture or a learner may be using)
+    # the references run in a state folder of this test's own (never the checkout's .delab)
     with private_state():
-        yield grade_variants(WEEK, MUTANTS, tmp_path_factory.mktemp("week02"), workers=1, sandbox=SANDBOX)
+        yield grade_variants(WEEK, MUTANTS, tmp_path_factory.mktemp("week02"), workers=2, sandbox=SANDBOX)
 
 
 def test_solution_scores_full_marks(graded):

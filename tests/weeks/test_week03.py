@@ -2,8 +2,8 @@
 
 Mistakes are grouped (several independent ones per wrong notebook) to keep the run short. Only the
 solution and the bonus mutant use PostgreSQL (the other wrong notebooks skip the bonus); the bonus
-mutant is graded in a second batch with one worker, so two notebooks never share the server's schema
-(unsandboxed, kernels share the test's private DELAB_STATE and so one server).
+mutant is graded in a second, one-worker batch (which also keeps the grading safe when the sandbox is
+switched off, where kernels would share one server).
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ from delab_grader.notebook import nbgrader_meta
 
 pytestmark = pytest.mark.slow
 WEEK = "week03-data-modeling"
-#: PostgreSQL (the bonus) refuses to run as root, and inside the grader's sandbox the kernel is root
-#: without the capabilities the services need to hand the server to an unprivileged user: until the
-#: sandbox runs kernels as a non-root user, this week is graded unsandboxed here (like week 2).
-SANDBOX = "off"
+#: Graded in the sandbox, as a class is: each kernel runs as an unprivileged user with its own
+#: DELAB_STATE, so the PostgreSQL bonus gets a server per submission.
+SANDBOX = None
 SKIP_BONUS = {"bonus_q9_model_code": "pass", "bonus_q10_code": "pass"}
 
 
