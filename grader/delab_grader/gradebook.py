@@ -62,6 +62,7 @@ def _record(gb: Gradebook, result: SubmissionResult) -> None:
             grade.auto_score, grade.extra_credit = 0.0, question.score
         else:
             grade.auto_score = question.score
+        grade.needs_manual_grade = question.kernel_decided  # the author opted in to an assert-only test
     gb.db.commit()
 
 

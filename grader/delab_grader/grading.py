@@ -31,6 +31,8 @@ class QuestionResult:
     points: float
     score: float
     messages: list[str] = field(default_factory=list)
+    #: graded nbgrader-style (an assert-only test the author opted in to): flagged for manual review
+    kernel_decided: bool = False
 
     @property
     def bonus(self) -> bool:
@@ -148,7 +150,7 @@ def _score_plain(test: GradedCell, run: ExecutionResult, positions: dict[str, in
         return 0.0, [f"not graded: {run.reason}"]
     if at in run.errors:
         return 0.0, [f"the test failed: {run.errors[at]}"]
-    return 1.0, ["correct"]
+    return 1.0, ["passed in your kernel; an instructor reviews this question"]
 
 
 def score(source: Source, refs: References, run: ExecutionResult) -> list[QuestionResult]:
@@ -162,7 +164,8 @@ def score(source: Source, refs: References, run: ExecutionResult) -> list[Questi
             outcomes = [_score_plain(test, run, positions)]
         fraction = sum(f for f, _ in outcomes) / len(outcomes)
         messages = [m for _, ms in outcomes for m in ms]
-        results.append(QuestionResult(test.grade_id, test.points, round(test.points * fraction, 4), messages))
+        earned = round(test.points * fraction, 4)
+        results.append(QuestionResult(test.grade_id, test.points, earned, messages, not test.qids))
     return results
 
 

@@ -71,6 +71,38 @@ class Source:
         return [q for c in self.tests for q in c.qids]
 
 
+#: Notebook metadata key (``{"delab": {"kernel_decided_tests": true}}``) that accepts assert-only tests.
+KERNEL_DECIDED = "kernel_decided_tests"
+
+
+def kernel_decided(source: Source) -> list[str]:
+    """Grade ids of the test cells without ``answer()``: their verdict comes from the student's kernel."""
+    return [t.grade_id for t in source.tests if not t.qids]
+
+
+def accepts_kernel_decided(source: Source) -> bool:
+    """Whether the author opted in to assert-only tests (notebook metadata ``delab.kernel_decided_tests``)."""
+    delab = source.nb.metadata.get("delab", {})
+    return isinstance(delab, dict) and delab.get(KERNEL_DECIDED) is True
+
+
+def require_tamper_proof(source: Source, path: Path) -> None:
+    """Refuse a source whose tests would be decided in the student's kernel, unless the author opted in.
+
+    An assert-only test passes when its cell runs without error, and the student's code controls that
+    kernel (an IPython input transformer can drop the asserts). ``answer()`` exports the value instead,
+    and the grader compares it outside the kernel."""
+    plain = kernel_decided(source)
+    if plain and not accepts_kernel_decided(source):
+        raise GraderError(
+            f"{path}: test cell(s) {', '.join(plain)} record no answer(): an assert-only test is decided "
+            "inside the student's kernel, which the student's code can subvert (e.g. an input transformer "
+            "that drops the asserts). Record the value the asserts check with answer('<id>', value) "
+            "(grader/delab_grader/README.md), or accept the risk with the notebook metadata "
+            f'{{"delab": {{"{KERNEL_DECIDED}": true}}}} (such questions are then flagged for manual review).'
+        )
+
+
 def nbgrader_meta(cell: dict[str, Any]) -> dict[str, Any]:
     """The cell's nbgrader metadata ({} when absent or malformed)."""
     meta = cell.get("metadata", {}).get("nbgrader", {})

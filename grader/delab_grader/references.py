@@ -30,7 +30,7 @@ from delab_grader.execute import (
     start_kernel,
 )
 from delab_grader.exports import FORMAT, Export, read_export
-from delab_grader.notebook import Source, load_source
+from delab_grader.notebook import Source, load_source, require_tamper_proof
 from delab_grader.spec import Spec
 
 FINGERPRINT = "fingerprint.json"
@@ -102,6 +102,7 @@ def _failures(result: Any, source: Source) -> list[str]:
 async def build_references(course: Course, week: str, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> References:
     """Execute the solution notebook and store its answers; GraderError if the solution fails."""
     source = load_source(course.source(week))
+    require_tamper_proof(source, course.source(week))
     sandbox.use_notebook_limits(source.nb.metadata)
     folder = course.references(week)
     folder.parent.mkdir(parents=True, exist_ok=True)

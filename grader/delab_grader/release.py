@@ -28,6 +28,7 @@ from nbgrader.utils import parse_utc
 
 from delab_grader.course import NOTEBOOK_ID, Course, GraderError
 from delab_grader.gradebook import open_gradebook
+from delab_grader.notebook import load_source, require_tamper_proof
 
 #: nbgrader's GenerateAssignment chain, minus header/footer and test instantiation.
 CHAIN = (
@@ -39,6 +40,7 @@ CHAIN = (
 def student_notebook(source: Path, week: str, db_url: str | None) -> NotebookNode:
     """The released notebook of ``source``; its cells are saved in the gradebook on the way
     (``db_url`` None: no gradebook, e.g. to compare with the committed notebook)."""
+    require_tamper_proof(load_source(source), source)
     nb = nbformat.read(source, as_version=4)
     if db_url:
         with open_gradebook(db_url) as gb:

@@ -241,14 +241,14 @@ ATTACKS = [
     ),
     Attack(
         "plain-test-transformer", "an input transformer that drops the `assert`s of an nbgrader-style test",
-        "KNOWN GAP: the point is given. Assert-only tests are decided inside the student's kernel; "
-        "course notebooks record answers with `answer()`",
+        "refused by default: `delab references`/`release` reject assert-only tests. This fixture opts in "
+        "(`kernel_decided_tests`), so the point is given and flagged for manual review in the gradebook",
         {"q10_code": _code("""
             get_ipython().input_transformers_post.append(
                 lambda lines: [l for l in lines if 'assert' not in l])
             n_drivers = 'wrong'
         """)},
-        {},
+        {}, "an instructor reviews this question",
     ),
     Attack("edit-test-cell", "edit a locked test cell", "restored from the source: 0 for the wrong answer",
            {"q3_code": WRONG_TOTAL}, {"q3": 0}, "cell 'q3' was changed; it was restored", _edit_test),

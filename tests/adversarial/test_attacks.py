@@ -57,6 +57,14 @@ def test_gradebook_holds_what_the_grader_recorded(graded):
             assert sub.score == graded.results[sub.student.id].score
 
 
+def test_kernel_decided_questions_are_flagged_for_review(graded):
+    with open_gradebook(graded.course.db_url) as gb:
+        for student in (*HONEST, "plain-test-transformer"):
+            flagged = {g.name for g in gb.find_submission_notebook("assignment", WEEK, student).grades
+                       if g.needs_manual_grade}
+            assert flagged == {"q10"}, student
+
+
 def test_secrets_code_and_dataset_are_untouched(graded):
     import delab_grader
     import pandas as pd

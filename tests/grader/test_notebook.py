@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import nbformat
+import pytest
 from conftest import FIXTURE, WEEK
-from delab_grader.notebook import find_notebook, load_source, nbgrader_meta, read_notebook, reconcile
+from delab_grader.course import Course, GraderError
+from delab_grader.notebook import (
+    accepts_kernel_decided,
+    find_notebook,
+    kernel_decided,
+    load_source,
+    nbgrader_meta,
+    read_notebook,
+    reconcile,
+)
+from delab_grader.references import references_sync
+from delab_grader.release import release
 
 SOURCE = FIXTURE / "solutions" / WEEK / "assignment.ipynb"
 
@@ -48,3 +62,30 @@ def test_find_notebook_messages(tmp_path):
     (tmp_path / "b.ipynb").write_text("{}")
     path, notes = find_notebook(tmp_path)
     assert path.suffix == ".ipynb" and "the newest of ['a.ipynb', 'b.ipynb']" in notes[0]
+
+
+def _without_opt_in(root: Path) -> Course:
+    """A course whose fixture source has the assert-only q10 but no ``kernel_decided_tests`` opt-in."""
+    shutil.copytree(FIXTURE / "solutions", root / "solutions")
+    (root / "weeks" / WEEK).mkdir(parents=True)
+    source = root / "solutions" / WEEK / "assignment.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    del nb.metadata["delab"]["kernel_decided_tests"]
+    nbformat.write(nb, source)
+    return Course.at(root, data=root / "data")
+
+
+def test_assert_only_tests_are_refused_without_the_opt_in(tmp_path):
+    course = _without_opt_in(tmp_path)
+    with pytest.raises(GraderError, match=r"q10 record no answer\(\).*kernel_decided_tests"):
+        release(course, WEEK)
+    with pytest.raises(GraderError, match="decided inside the student's kernel"):
+        references_sync(course, WEEK)
+    assert not course.release(WEEK).exists()
+    assert not course.references(WEEK).exists()
+
+
+def test_the_opt_in_lists_the_kernel_decided_tests():
+    source = load_source(FIXTURE / "solutions" / WEEK / "assignment.ipynb")
+    assert kernel_decided(source) == ["q10"]
+    assert accepts_kernel_decided(source)
