@@ -14,10 +14,12 @@ import asyncio
 import contextlib
 import copy
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import nbformat
 import pytest
@@ -156,3 +158,70 @@ def assert_loses_points(result: SubmissionResult, week: str, gid: str) -> None:
     """A wrong answer to ``gid`` earns less than its points, with a message saying why."""
     got = scores(result)[gid]
     assert 0 <= got < points(week)[gid], messages(result, gid)
+
+
+def _gids(caught: str | list[str]) -> list[str]:
+    return [caught] if isinstance(caught, str) else list(caught)
+
+
+class WeekSuite:
+    """The tests every week has. A week's test module subclasses it (``class TestWeek05(WeekSuite)``)
+    and sets the class attributes; ``grade`` may be overridden to grade more batches."""
+
+    WEEK: str = ""
+    #: a question the blank release must report as unanswered
+    FIRST_QUESTION: str = ""
+    #: mutant name -> {grade_id of an answer cell: the wrong code that replaces it}
+    MUTANTS: ClassVar[dict[str, dict[str, str]]] = {}
+    #: mutant name -> the question(s) it must lose points on
+    CAUGHT_BY: ClassVar[dict[str, str | list[str]]] = {}
+    WORKERS = 2
+    #: None: graded in the grader's sandbox, as a class is graded
+    SANDBOX: str | None = None
+    #: a mutant must keep full points on every question it does not attack
+    ONLY_ITS_QUESTIONS = False
+    #: a regular expression the attacked question's messages must match
+    MESSAGE = ""
+
+    @classmethod
+    def caught(cls) -> list[tuple[str, str]]:
+        """(mutant, grade_id) pairs: each mutant with each question it must lose points on."""
+        return [(m, g) for m, caught in cls.CAUGHT_BY.items() for g in _gids(caught)]
+
+    @classmethod
+    def grade(cls, state: Path) -> dict[str, SubmissionResult]:
+        return grade_variants(cls.WEEK, cls.MUTANTS, state, workers=cls.WORKERS, sandbox=cls.SANDBOX)
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def graded(cls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, SubmissionResult]]:
+        # the references run in a state folder of their own (never the checkout's .delab)
+        with private_state():
+            yield cls.grade(tmp_path_factory.mktemp(cls.WEEK))
+
+    def test_solution_scores_full_marks(self, graded: dict[str, SubmissionResult]) -> None:
+        assert_full_marks(graded["solution"], self.WEEK)
+
+    def test_blank_release_scores_zero_without_crashing(self, graded: dict[str, SubmissionResult]) -> None:
+        assert_blank_scores_zero(graded["blank"], self.FIRST_QUESTION)
+
+    def test_every_question_is_covered_by_a_mutant(self) -> None:
+        assert {g for _, g in self.caught()} == set(points(self.WEEK))
+
+    def test_wrong_answer_loses_points(self, graded: dict[str, SubmissionResult], mutant_gid: tuple) -> None:
+        mutant, gid = mutant_gid
+        assert_loses_points(graded[mutant], self.WEEK, gid)
+        if self.MESSAGE:
+            assert re.search(self.MESSAGE, messages(graded[mutant], gid)), messages(graded[mutant], gid)
+        if self.ONLY_ITS_QUESTIONS:
+            attacked = set(_gids(self.CAUGHT_BY[mutant]))
+            others = {g: s for g, s in scores(graded[mutant]).items() if g not in attacked}
+            assert others == {g: p for g, p in points(self.WEEK).items() if g not in attacked}, \
+                "a mistake costs only its question"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize a WeekSuite's wrong-answer test with its (mutant, question) pairs."""
+    if "mutant_gid" in metafunc.fixturenames and metafunc.cls is not None:
+        pairs = metafunc.cls.caught()
+        metafunc.parametrize("mutant_gid", pairs, ids=[f"{m}-{g}" for m, g in pairs])

@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import (
-    assert_blank_scores_zero,
-    assert_full_marks,
-    assert_loses_points,
-    grade_variants,
-    messages,
-    points,
-)
+from conftest import WeekSuite
 
 pytestmark = pytest.mark.slow
 WEEK = "week01-introduction"
@@ -63,25 +56,9 @@ CAUGHT_BY = {"no_lake": "q1_layers", "no_rider_app": "q1_sources",
              "payments_skip_ingestion": "q2_flows", "sankey_of_layers": "q3_diagram"}
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return grade_variants(WEEK, MUTANTS, tmp_path_factory.mktemp("week01"))
-
-
-def test_solution_scores_full_marks(graded):
-    assert_full_marks(graded["solution"], WEEK)
-
-
-def test_blank_release_scores_zero_without_crashing(graded):
-    assert_blank_scores_zero(graded["blank"], "q1_layers")
-
-
-def test_every_question_is_covered_by_a_mutant():
-    assert set(CAUGHT_BY.values()) == set(points(WEEK))
-
-
-@pytest.mark.parametrize("mutant", sorted(MUTANTS))
-def test_wrong_answer_loses_points(graded, mutant):
-    gid = CAUGHT_BY[mutant]
-    assert_loses_points(graded[mutant], WEEK, gid)
-    assert "wrong" in messages(graded[mutant], gid)
+class TestWeek01(WeekSuite):
+    WEEK = WEEK
+    FIRST_QUESTION = "q1_layers"
+    MUTANTS = MUTANTS
+    CAUGHT_BY = CAUGHT_BY
+    MESSAGE = "wrong"

@@ -3,15 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import (
-    assert_blank_scores_zero,
-    assert_full_marks,
-    assert_loses_points,
-    grade_variants,
-    points,
-    private_state,
-    scores,
-)
+from conftest import WeekSuite
 
 pytestmark = pytest.mark.slow
 WEEK = "week02-python-sql"
@@ -82,28 +74,10 @@ CAUGHT_BY = {
 }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    # the references run in a state folder of this test's own (never the checkout's .delab)
-    with private_state():
-        yield grade_variants(WEEK, MUTANTS, tmp_path_factory.mktemp("week02"), workers=2, sandbox=SANDBOX)
-
-
-def test_solution_scores_full_marks(graded):
-    assert_full_marks(graded["solution"], WEEK)
-
-
-def test_blank_release_scores_zero_without_crashing(graded):
-    assert_blank_scores_zero(graded["blank"], "q2a_trips_per_driver")
-
-
-def test_every_question_is_covered_by_a_mutant():
-    assert set(CAUGHT_BY.values()) == set(points(WEEK))
-
-
-@pytest.mark.parametrize("mutant", sorted(MUTANTS))
-def test_wrong_answer_loses_points(graded, mutant):
-    gid = CAUGHT_BY[mutant]
-    assert_loses_points(graded[mutant], WEEK, gid)
-    others = {g: s for g, s in scores(graded[mutant]).items() if g != gid}
-    assert others == {g: p for g, p in points(WEEK).items() if g != gid}, "a mistake costs only its question"
+class TestWeek02(WeekSuite):
+    WEEK = WEEK
+    FIRST_QUESTION = "q2a_trips_per_driver"
+    MUTANTS = MUTANTS
+    CAUGHT_BY = CAUGHT_BY
+    SANDBOX = SANDBOX
+    ONLY_ITS_QUESTIONS = True

@@ -9,15 +9,7 @@ switched off, where kernels would share one server).
 from __future__ import annotations
 
 import pytest
-from conftest import (
-    assert_blank_scores_zero,
-    assert_full_marks,
-    assert_loses_points,
-    grade_variants,
-    points,
-    private_state,
-    solution,
-)
+from conftest import WeekSuite, grade_variants, solution
 from delab_grader.notebook import nbgrader_meta
 
 pytestmark = pytest.mark.slow
@@ -92,27 +84,14 @@ def bonus_mutant() -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    state = tmp_path_factory.mktemp("week03")
-    with private_state():
-        results = grade_variants(WEEK, MUTANTS, state, workers=2, sandbox=SANDBOX)
-        results |= grade_variants(WEEK, {"bonus": bonus_mutant()}, state, workers=1, sandbox=SANDBOX)
-    return results
+class TestWeek03(WeekSuite):
+    WEEK = WEEK
+    FIRST_QUESTION = "q4_revenue_by_cuisine_month"
+    MUTANTS = MUTANTS
+    CAUGHT_BY = CAUGHT_BY
+    SANDBOX = SANDBOX
 
-
-def test_solution_scores_full_marks(graded):
-    assert_full_marks(graded["solution"], WEEK)
-
-
-def test_blank_release_scores_zero_without_crashing(graded):
-    assert_blank_scores_zero(graded["blank"], "q4_revenue_by_cuisine_month")
-
-
-def test_every_question_is_covered_by_a_mutant():
-    assert {g for gids in CAUGHT_BY.values() for g in gids} == set(points(WEEK))
-
-
-@pytest.mark.parametrize(("mutant", "gid"), [(m, g) for m, gids in CAUGHT_BY.items() for g in gids])
-def test_wrong_answer_loses_points(graded, mutant, gid):
-    assert_loses_points(graded[mutant], WEEK, gid)
+    @classmethod
+    def grade(cls, state):
+        results = super().grade(state)
+        return results | grade_variants(WEEK, {"bonus": bonus_mutant()}, state, workers=1, sandbox=SANDBOX)

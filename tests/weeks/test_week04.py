@@ -8,14 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import (
-    assert_blank_scores_zero,
-    assert_full_marks,
-    assert_loses_points,
-    grade_variants,
-    points,
-    solution,
-)
+from conftest import WeekSuite, solution
 from delab_grader.notebook import nbgrader_meta
 
 pytestmark = pytest.mark.slow
@@ -73,23 +66,8 @@ CAUGHT_BY = {
 }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return grade_variants(WEEK, MUTANTS, tmp_path_factory.mktemp("week04"), workers=2)
-
-
-def test_solution_scores_full_marks(graded):
-    assert_full_marks(graded["solution"], WEEK)
-
-
-def test_blank_release_scores_zero_without_crashing(graded):
-    assert_blank_scores_zero(graded["blank"], "q2_trips_by_day")
-
-
-def test_every_question_is_covered_by_a_mutant():
-    assert {g for gids in CAUGHT_BY.values() for g in gids} == set(points(WEEK))
-
-
-@pytest.mark.parametrize(("mutant", "gid"), [(m, g) for m, gids in CAUGHT_BY.items() for g in gids])
-def test_wrong_answer_loses_points(graded, mutant, gid):
-    assert_loses_points(graded[mutant], WEEK, gid)
+class TestWeek04(WeekSuite):
+    WEEK = WEEK
+    FIRST_QUESTION = "q2_trips_by_day"
+    MUTANTS = MUTANTS
+    CAUGHT_BY = CAUGHT_BY
