@@ -58,6 +58,20 @@ def released(week: str) -> NotebookNode:
     return nbformat.read(REPO / "weeks" / week / "assignment.ipynb", as_version=4)
 
 
+def solution_code(week: str, gid: str) -> str:
+    """The source of the solution's cell ``gid``."""
+    return next(c.source for c in solution(week).cells if nbgrader_meta(c).get("grade_id") == gid)
+
+
+def edited(week: str, gid: str, *pairs: tuple[str, str], text: str | None = None) -> str:
+    """The solution's cell ``gid`` (or ``text``) with each (old, new) replacement (old must be there)."""
+    text = solution_code(week, gid) if text is None else text
+    for old, new in pairs:
+        assert old in text, f"{gid}: {old!r} not in the solution"
+        text = text.replace(old, new)
+    return text
+
+
 def points(week: str) -> dict[str, float]:
     """Points of each auto-graded (test) cell of the week's source, by grade_id."""
     return {t.grade_id: t.points for t in load_source(REPO / "solutions" / week / "assignment.ipynb").tests}

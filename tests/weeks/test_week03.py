@@ -9,8 +9,7 @@ switched off, where kernels would share one server).
 from __future__ import annotations
 
 import pytest
-from conftest import WeekSuite, grade_variants, solution
-from delab_grader.notebook import nbgrader_meta
+from conftest import WeekSuite, edited, grade_variants, solution_code
 
 pytestmark = pytest.mark.slow
 WEEK = "week03-data-modeling"
@@ -21,16 +20,11 @@ SKIP_BONUS = {"bonus_q9_model_code": "pass", "bonus_q10_code": "pass"}
 
 
 def code(gid: str) -> str:
-    return next(c.source for c in solution(WEEK).cells if nbgrader_meta(c).get("grade_id") == gid)
+    return solution_code(WEEK, gid)
 
 
-def edit(gid: str, *pairs: tuple[str, str]) -> str:
-    """The solution code of ``gid`` with each (old, new) replacement applied (old must be there)."""
-    text = code(gid)
-    for old, new in pairs:
-        assert old in text, f"{gid}: {old!r} not in the solution"
-        text = text.replace(old, new)
-    return text
+def edit(gid: str, *pairs: tuple[str, str], text: str | None = None) -> str:
+    return edited(WEEK, gid, *pairs, text=text)
 
 
 def strip_references(text: str) -> str:

@@ -8,24 +8,18 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import WeekSuite, solution
-from delab_grader.notebook import nbgrader_meta
+from conftest import WeekSuite, edited, solution_code
 
 pytestmark = pytest.mark.slow
 WEEK = "week04-data-warehousing"
 
 
 def code(gid: str) -> str:
-    return next(c.source for c in solution(WEEK).cells if nbgrader_meta(c).get("grade_id") == gid)
+    return solution_code(WEEK, gid)
 
 
 def edit(gid: str, *pairs: tuple[str, str], text: str | None = None) -> str:
-    """The solution code of ``gid`` with each (old, new) replacement applied (old must be there)."""
-    text = code(gid) if text is None else text
-    for old, new in pairs:
-        assert old in text, f"{gid}: {old!r} not in the solution"
-        text = text.replace(old, new)
-    return text
+    return edited(WEEK, gid, *pairs, text=text)
 
 
 MUTANTS = {
