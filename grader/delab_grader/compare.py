@@ -99,6 +99,23 @@ def _plain_str(value: Any) -> str | None:
     return str(value)
 
 
+def _missing(value: Any) -> bool:
+    """None, NaN, NaT or pandas.NA (a missing value of any column type)."""
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # array-like values are never "missing"
+        return False
+
+
+def _same(x: Any, y: Any) -> bool:
+    """Equal non-numeric cells: equal values, or both missing (NaN != NaN must not fail a null)."""
+    if _missing(x) or _missing(y):
+        return _missing(x) and _missing(y)
+    return bool(x == y)
+
+
 def _is_numeric(a: Any, b: Any) -> bool:
     import pandas as pd
 
@@ -137,7 +154,7 @@ def _mismatch_mask(exp: Any, act: Any, numeric: list[str], spec: Spec) -> Any:
         if c in numeric:
             mask[c] = ~np.isclose(b, a, rtol=spec.rtol, atol=spec.atol, equal_nan=True)
         else:
-            mask[c] = np.array([x != y for x, y in zip(a, b, strict=True)], dtype=bool)
+            mask[c] = np.array([not _same(x, y) for x, y in zip(a, b, strict=True)], dtype=bool)
     return pd.DataFrame(mask, index=exp.index)
 
 

@@ -158,3 +158,20 @@ def test_spark_dataframe_is_converted(tmp_path):
     finally:
         spark.stop()
     assert got.kind == "table" and sorted(got.table.k) == [1, 2]
+
+
+@pytest.mark.parametrize("keys", [None, ["event_id"]])
+def test_nulls_in_text_and_boolean_columns_equal_themselves(tmp_path, keys):
+    from delab_grader.compare import grade_answer
+    from delab_grader.spec import make_spec
+
+    table = pa.table({"event_id": [1, 2, 3, 4], "device": pa.array([None, None, "tv", "phone"]),
+                      "premium": pa.array([True, None, False, None])})
+    spec = make_spec(keys=keys)
+    for side in ("expected", "actual"):
+        exports.write_export(tmp_path / side, "q", table, spec)
+    expected, actual = (exports.read_export(tmp_path / side, "q") for side in ("expected", "actual"))
+    assert grade_answer(expected, actual, spec).fraction == 1
+    wrong = table.set_column(1, "device", pa.array(["tv", None, "tv", "phone"]))
+    exports.write_export(tmp_path / "wrong", "q", wrong, spec)
+    assert grade_answer(expected, exports.read_export(tmp_path / "wrong", "q"), spec).fraction < 1
