@@ -6,6 +6,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -35,6 +36,8 @@ class ChunkContext:
     count: int
     loader: Callable[[str], pa.Table] = field(repr=False, default=lambda name: _no_loader(name))
     wanted: frozenset[str] | None = None  # tables the engine will write (None: all the producer makes)
+    #: The producer's prepared state, when the engine built it once for the run (see Producer.prepare).
+    prepared: Callable[[], Any] | None = field(repr=False, default=None)
 
     def wants(self, table: str) -> bool:
         """Whether ``table`` is needed from this chunk; producers may skip making the others."""

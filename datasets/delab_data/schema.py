@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -97,6 +97,8 @@ class Producer:
     into chunks of ``chunk_units``, a fixed number, so the rows never depend on how many workers run.
     ``make(ctx)`` returns the rows of every table in ``tables`` for one chunk. ``needs`` lists tables of
     other producers that ``make`` reads through ``ctx.table(name)``; they are generated first.
+    ``prepare(ctx)``, if given, builds read-only state that every chunk needs (lookup tables derived
+    from the dimensions): the local engine runs it once per run and chunks get it as ``ctx.prepared()``.
     """
 
     name: str
@@ -105,6 +107,7 @@ class Producer:
     make: Callable[[ChunkContext], dict[str, pa.Table]]
     chunk_units: int = 250_000
     needs: tuple[str, ...] = ()
+    prepare: Callable[[ChunkContext], Any] | None = None
 
     def n_chunks(self, scale: Scale) -> int:
         """How many chunks the producer's units are cut into."""

@@ -10,10 +10,11 @@ import hashlib
 import shutil
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+
+from .arrays import read_parquet
 
 PARTS_DIR = ".parts"
 
@@ -31,18 +32,29 @@ def part_path(root: Path, domain: str, name: str, fmt: str, chunk: int, variant:
     return root / PARTS_DIR / variant / domain / f"{name}.{fmt}" / f"part-{chunk:05d}"
 
 
-def write_part(data: pa.Table, path: Path, fmt: str, chunk: int) -> None:
-    """Write one chunk; CSV parts carry the header only in chunk 0."""
+def write_part(data: pa.Table, path: Path, fmt: str, chunk: int) -> str | None:
+    """Write one chunk; CSV parts carry the header only in chunk 0. Returns a Parquet part's sha256."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "parquet":
-        pq.write_table(data, path, compression="snappy", use_dictionary=_categorical(data.schema))
-    elif fmt == "csv":
+        return _write_parquet(data, path)
+    if fmt == "csv":
         options = pacsv.WriteOptions(include_header=chunk == 0)
         pacsv.write_csv(_seconds(data), path, write_options=options)
     elif fmt == "jsonl":
         _write_jsonl(_seconds(data), path)
     else:
         raise ValueError(f"unknown format {fmt!r}")
+    return None
+
+
+def _write_parquet(data: pa.Table, path: Path) -> str:
+    """Encode in memory, hash those bytes and write them: the file is never read back to be hashed."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(data, sink, compression="snappy", use_dictionary=_categorical(data.schema))
+    encoded = sink.getvalue()
+    with path.open("wb") as out:
+        out.write(encoded)
+    return hashlib.sha256(encoded).hexdigest()
 
 
 def join_parts(parts_dir: Path, target: Path) -> None:
@@ -68,8 +80,8 @@ def read_table(path: Path) -> pa.Table:
     """Read a Parquet table folder (or file) written by :func:`write_part`."""
     if path.is_dir():
         parts = sorted(path.glob("part-*.parquet"))
-        return pa.concat_tables([pq.read_table(p) for p in parts]) if parts else pq.read_table(path)
-    return pq.read_table(path)
+        return pa.concat_tables([read_parquet(p) for p in parts]) if parts else pq.read_table(path)
+    return read_parquet(path)
 
 
 def _categorical(schema: pa.Schema) -> list[str]:
@@ -87,6 +99,8 @@ def _seconds(data: pa.Table) -> pa.Table:
 
 
 def _write_jsonl(data: pa.Table, path: Path) -> None:
+    import duckdb  # only the JSON Lines tables need it (saves every worker its import)
+
     con = duckdb.connect()
     try:
         con.execute("SET threads = 1")

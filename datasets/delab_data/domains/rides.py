@@ -11,7 +11,7 @@ import pyarrow as pa
 from ..context import ChunkContext
 from ..schema import Column, DirtySpec, Producer, producer, table
 from . import rides_dims as dims
-from . import rides_fraud, rides_streams, rides_trips
+from . import rides_fraud, rides_streams, rides_trips, rides_world
 from .rides_dims import CITY_SPELLINGS
 
 D = "rides"
@@ -257,4 +257,4 @@ producer(Producer("rides_riders", ("riders",), units=lambda s: dims.rider_count(
                   make=dims.make_riders, chunk_units=500_000))  # fmt: skip
 producer(Producer("rides_trips", ("trips", "payments", "gps_pings", "app_events", "trips_v2"),
                   units=lambda s: s.trips, make=make_trip_chunk, chunk_units=250_000,
-                  needs=("zones", "drivers")))  # fmt: skip
+                  needs=("zones", "drivers"), prepare=rides_world.build_world))  # fmt: skip

@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrays import from_numpy, strings, to_numpy
 from ..context import ChunkContext
 from ..sampling import (
     FIRST_NAMES,
@@ -107,14 +108,14 @@ def make_geo(ctx: ChunkContext) -> dict[str, pa.Table]:
     """The fixed ``cities`` and ``zones`` tables (identical for every seed and scale)."""
     cities = pa.table(
         {
-            "city_id": pa.array(np.arange(1, len(CITY_ROWS) + 1), pa.int64()),
-            "city": pa.array(CITIES),
-            "state": pa.array([r[1] for r in CITY_ROWS]),
-            "country": pa.array([HOME_COUNTRY] * len(CITY_ROWS)),
-            "timezone": pa.array([r[2] for r in CITY_ROWS]),
-            "lat": pa.array([r[4] for r in CITY_ROWS]),
-            "lon": pa.array([r[5] for r in CITY_ROWS]),
-            "population": pa.array([r[6] for r in CITY_ROWS], pa.int64()),
+            "city_id": from_numpy(np.arange(1, len(CITY_ROWS) + 1), pa.int64()),
+            "city": strings(CITIES),
+            "state": strings([r[1] for r in CITY_ROWS]),
+            "country": strings([HOME_COUNTRY] * len(CITY_ROWS)),
+            "timezone": strings([r[2] for r in CITY_ROWS]),
+            "lat": from_numpy(np.array([r[4] for r in CITY_ROWS]), pa.float64()),
+            "lon": from_numpy(np.array([r[5] for r in CITY_ROWS]), pa.float64()),
+            "population": from_numpy(np.array([r[6] for r in CITY_ROWS]), pa.int64()),
         }
     )
     return {"cities": cities, "zones": _zones()}
@@ -135,23 +136,23 @@ def _zones() -> pa.Table:
     cols = list(zip(*rows, strict=True))
     return pa.table(
         {
-            "zone_id": pa.array(np.arange(1, len(rows) + 1), pa.int64()),
-            "city_id": pa.array(cols[0], pa.int64()),
-            "city": pa.array(cols[1]),
-            "zone_name": pa.array(cols[2]),
-            "lat": pa.array(cols[3], pa.float64()),
-            "lon": pa.array(cols[4], pa.float64()),
-            "is_airport": pa.array(cols[5], pa.bool_()),
+            "zone_id": from_numpy(np.arange(1, len(rows) + 1), pa.int64()),
+            "city_id": from_numpy(np.array(cols[0]), pa.int64()),
+            "city": strings(cols[1]),
+            "zone_name": strings(cols[2]),
+            "lat": from_numpy(np.array(cols[3], dtype=np.float64), pa.float64()),
+            "lon": from_numpy(np.array(cols[4], dtype=np.float64), pa.float64()),
+            "is_airport": from_numpy(np.array(cols[5]), pa.bool_()),
         }
     )
 
 
 def zone_weights(zones: pa.Table) -> np.ndarray:
     """Pickup weight of each zone: central zones busier, airports take ``AIRPORT_SHARE`` of their city."""
-    city = zones["city_id"].to_numpy()
-    airport = zones["is_airport"].to_numpy(zero_copy_only=False)
+    city = to_numpy(zones["city_id"])
+    airport = to_numpy(zones["is_airport"])
     w = np.zeros(len(city))
-    for c in np.unique(city):
+    for c in np.flatnonzero(np.bincount(city)):  # the city ids present (np.unique would import numpy.ma)
         rows = np.flatnonzero(city == c)
         ap, other = rows[airport[rows]], rows[~airport[rows]]
         w[other] = (1.0 - AIRPORT_SHARE) * _normalised(1.0 / np.sqrt(np.arange(1, len(other) + 1)))
@@ -192,16 +193,16 @@ def make_drivers(ctx: ChunkContext) -> dict[str, pa.Table]:
     rating = np.round(np.clip(5.0 - lognormal(rng, 0.18, 0.7, n), 3.2, 5.0), 2)
     table = pa.table(
         {
-            "driver_id": pa.array(ctx.start + np.arange(1, n + 1), pa.int64()),
+            "driver_id": from_numpy(ctx.start + np.arange(1, n + 1), pa.int64()),
             "first_name": first,
             "last_name": last,
             "city": take_strings(CITIES, city),
-            "home_zone_id": pa.array(_home_zones(rng, zones, city), pa.int64()),
-            "signup_date": pa.array(signup, pa.date32()),
+            "home_zone_id": from_numpy(_home_zones(rng, zones, city), pa.int64()),
+            "signup_date": from_numpy(signup, pa.date32()),
             "vehicle_type": take_strings(VEHICLE_TYPES, AliasTable(VEHICLE_SHARE).draw(rng, n)),
-            "rating": pa.array(rating),
+            "rating": from_numpy(rating, pa.float64()),
             "status": take_strings(DRIVER_STATUS, inactive.astype(np.int64)),
-            "updated_at": pa.array(updated, pa.timestamp("ms")),
+            "updated_at": from_numpy(updated, pa.timestamp("ms")),
         }
     )
     return {"drivers": table}
@@ -216,9 +217,9 @@ def _cover_all(codes: np.ndarray, k: int) -> np.ndarray:
 
 def _home_zones(rng: np.random.Generator, zones: pa.Table, city_code: np.ndarray) -> np.ndarray:
     """A non-airport zone of each row's city (city codes are 0-based positions in ``CITIES``)."""
-    zone_city = zones["city_id"].to_numpy() - 1
-    ok = ~zones["is_airport"].to_numpy(zero_copy_only=False)
-    ids = zones["zone_id"].to_numpy()[ok]
+    zone_city = to_numpy(zones["city_id"]) - 1
+    ok = ~to_numpy(zones["is_airport"])
+    ids = to_numpy(zones["zone_id"])[ok]
     zc = zone_city[ok]
     offsets = np.searchsorted(zc, np.arange(len(CITIES)))
     sizes = np.bincount(zc, minlength=len(CITIES))

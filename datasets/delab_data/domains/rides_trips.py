@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from ..arrays import from_numpy
 from ..context import ChunkContext
 from ..sampling import (
     MS_PER_HOUR,
@@ -200,20 +200,20 @@ def trips_table(w: World, t: TripChunk) -> pa.Table:
     """The ``trips`` rows of a chunk (canonical seven columns first)."""
     return pa.table(
         {
-            "trip_id": pa.array(t.ids, pa.int64()),
-            "driver_id": pa.array(w.drivers.id_of(t.driver), pa.int64()),
-            "rider_id": pa.array(w.riders.id_of(t.rider), pa.int64()),
-            "start_time": pa.array(t.start_ms.view("datetime64[ms]"), pa.timestamp("ms")),
-            "end_time": pa.array(t.end_ms.view("datetime64[ms]"), pa.timestamp("ms")),
-            "distance_km": pa.array(t.distance, pa.float64()),
+            "trip_id": from_numpy(t.ids, pa.int64()),
+            "driver_id": from_numpy(w.drivers.id_of(t.driver), pa.int64()),
+            "rider_id": from_numpy(w.riders.id_of(t.rider), pa.int64()),
+            "start_time": from_numpy(t.start_ms, pa.timestamp("ms")),
+            "end_time": from_numpy(t.end_ms, pa.timestamp("ms")),
+            "distance_km": from_numpy(t.distance, pa.float64()),
             "city": take_strings(CITIES, t.city),
-            "pickup_zone_id": pa.array(w.zones.ids[t.pickup], pa.int64()),
-            "dropoff_zone_id": pa.array(w.zones.ids[t.dropoff], pa.int64()),
-            "fare": pa.array(t.fare, pa.float64()),
-            "tip": pa.array(t.tip, pa.float64()),
-            "surge_multiplier": pa.array(t.surge, pa.float64()),
-            "status": pc.if_else(pa.array(t.cancelled), STATUSES[1], STATUSES[0]),
+            "pickup_zone_id": from_numpy(w.zones.ids[t.pickup], pa.int64()),
+            "dropoff_zone_id": from_numpy(w.zones.ids[t.dropoff], pa.int64()),
+            "fare": from_numpy(t.fare, pa.float64()),
+            "tip": from_numpy(t.tip, pa.float64()),
+            "surge_multiplier": from_numpy(t.surge, pa.float64()),
+            "status": take_strings(STATUSES, t.cancelled.view(np.int8)),
             "payment_type": take_strings(PAYMENT_TYPES, t.payment),
-            "rating": pa.array(t.rating.astype(np.int8), pa.int8(), mask=t.rating == 0),
+            "rating": from_numpy(t.rating, pa.int8(), null=t.rating == 0),
         }
     )

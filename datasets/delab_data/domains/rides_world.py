@@ -8,12 +8,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrays import strings, to_numpy
 from ..context import ChunkContext
 from ..sampling import GroupedPool, LookupChoice
 from ..scales import Scale
 from ..schema import PRODUCERS
 from .rides_dims import (
     CITIES,
+    DRIVER_STATUS,
     VEHICLE_TYPES,
     RiderCodes,
     period_bounds,
@@ -76,37 +78,46 @@ _CACHE: dict[tuple, World] = {}
 
 
 def world(ctx: ChunkContext) -> World:
-    """The prepared dimensions for this context's dataset, built once per process.
+    """The prepared dimensions for this context's dataset: the engine's copy built once for the run
+    (``ctx.prepared``), else built once per process.
 
     A pure function of (seed, scale): the dimension tables are themselves determined by them. Riders
     are re-drawn from their random codes (:func:`rider_codes`) rather than read: their table is the
     biggest dimension and the strings are not needed here.
     """
+    if ctx.prepared is not None:
+        return ctx.prepared()
     zones, drivers = ctx.table("zones"), ctx.table("drivers")
     key = (ctx.seed, ctx.scale, zones.num_rows, drivers.num_rows)
     if key not in _CACHE:
         _CACHE.clear()
-        _CACHE[key] = _build(ctx.seed, zones, drivers, ctx)
+        _CACHE[key] = build_world(ctx)
     return _CACHE[key]
+
+
+def build_world(ctx: ChunkContext) -> World:
+    """Build the world from the ``zones`` and ``drivers`` tables (the trips producer's ``prepare``)."""
+    return _build(ctx.seed, ctx.table("zones"), ctx.table("drivers"), ctx)
 
 
 def _build(seed: int, zones: pa.Table, drivers: pa.Table, ctx: ChunkContext) -> World:
     rng = np.random.default_rng([seed, 0x51DE5])  # activity levels: fixed for the dataset
     z_city = _codes(zones["city"], CITIES)
+    lat, lon, airport = to_numpy(zones["lat"]), to_numpy(zones["lon"]), to_numpy(zones["is_airport"])
     z = Zones(
-        ids=zones["zone_id"].to_numpy(),
+        ids=to_numpy(zones["zone_id"]),
         city=z_city,
-        lat=zones["lat"].to_numpy(),
-        lon=zones["lon"].to_numpy(),
-        airport=zones["is_airport"].to_numpy(zero_copy_only=False),
+        lat=lat,
+        lon=lon,
+        airport=airport,
         sampler=LookupChoice(zone_weights(zones), z_city, resolution=1024),
-        km=_km_matrix(zones["lat"].to_numpy(), zones["lon"].to_numpy()),
-        airport_pair=_either(zones["is_airport"].to_numpy(zero_copy_only=False)),
+        km=_km_matrix(lat, lon),
+        airport_pair=_either(airport),
     )
     lo = period_bounds(ctx)[0].astype(np.int64)
-    inactive = pc.equal(drivers["status"], "inactive").to_numpy(zero_copy_only=False)
+    inactive = _codes(drivers["status"], DRIVER_STATUS) == DRIVER_STATUS.index("inactive")
     d_last = np.where(inactive, _ms(drivers["updated_at"]), np.iinfo(np.int64).max)
-    d_ids = np.asarray(drivers["driver_id"].to_numpy())
+    d_ids = to_numpy(drivers["driver_id"])
     d = _people(
         d_ids, _codes(drivers["city"], CITIES), _ms(drivers["signup_date"]), d_last, lo, rng, DRIVER_SPREAD
     )
@@ -174,12 +185,12 @@ def _km_matrix(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 
 def _codes(values: pa.ChunkedArray | pa.Array, vocabulary: tuple[str, ...]) -> np.ndarray:
     """0-based positions of ``values`` in ``vocabulary`` (all values must be in it)."""
-    idx = pc.index_in(values, value_set=pa.array(vocabulary))
+    idx = pc.index_in(values, value_set=strings(vocabulary))
     if idx.null_count:
         raise ValueError(f"values outside {vocabulary}")
-    return idx.to_numpy().astype(np.int8)  # small vocabularies; cast before doing arithmetic
+    return to_numpy(idx).astype(np.int8)  # small vocabularies; cast before doing arithmetic
 
 
 def _ms(values: pa.ChunkedArray) -> np.ndarray:
     """Dates or timestamps as int64 milliseconds since the epoch."""
-    return values.to_numpy().astype("datetime64[ms]").astype(np.int64)
+    return to_numpy(values).astype("datetime64[ms]").astype(np.int64)
