@@ -4,6 +4,19 @@
     pg = postgres()                       # PostgreSQL (or DATABASE_URL's server), see .postgres
     con = warehouse()                     # DuckDB file in the state folder, see .warehouse
     register_dataset(con)                 # views trips, drivers, ... over the shared dataset
+
+The heavier engines live in their own modules, so that importing this package stays light:
+
+| import | engine | the setting for a real service |
+|---|---|---|
+| ``from delab.services.dbt import dbt`` | dbt-core + dbt-duckdb, in-process | ``DBT_PROFILES_DIR`` |
+| ``from delab.services.airflow import airflow_home, run_dag`` | Airflow on SQLite, ``dag.test()`` | |
+| ``from delab.services.vendor_api import vendor_api`` | the course's vendor REST API | ``VENDOR_API_URL`` |
+| ``from delab.services.kafka import kafka`` | librdkafka's mock Kafka cluster | ``KAFKA_BOOTSTRAP_SERVERS`` |
+| ``from delab.services.spark import spark_session`` | Spark, ``local[2]`` | ``SPARK_MASTER`` |
+| ``from delab.services.s3 import s3`` | moto's S3 API on loopback | ``S3_ENDPOINT_URL`` |
+
+(Airflow's metadata database: ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN``.)
 """
 
 from .errors import PortInUseError, ServiceError
