@@ -17,14 +17,11 @@ from . import paths
 MIN_PYTHON = (3, 11)
 MIN_JAVA = 17
 MIN_FREE_GB = {"memory": 4.0, "disk": 10.0}
-#: Loopback ports the course's local services use by default (each can be changed by its setting).
+#: Fixed loopback ports the course uses by default. The vendor API, S3 (moto) and Kafka (mock) servers
+#: take a free port each time; Spark's web UI and Airflow's API server are not started.
 PORTS = {
     "JupyterLab": 8888,
-    "vendor REST API": 8765,
-    "S3 API (moto)": 5555,
     "MLflow": 5000,
-    "Airflow API server": 8080,
-    "Spark UI": 4040,
 }
 JAVA_HELP = (
     "install a Java runtime 17 or newer: Debian/Ubuntu `sudo apt-get install openjdk-17-jre-headless`, "

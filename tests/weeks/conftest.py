@@ -192,8 +192,10 @@ class WeekSuite:
     WORKERS = 2
     #: None: graded in the grader's sandbox, as a class is graded
     SANDBOX: str | None = None
-    #: a mutant must keep full points on every question it does not attack
+    #: a mutant must keep full points on every question it does not attack ...
     ONLY_ITS_QUESTIONS = False
+    #: ... nor affect downstream (mutant -> questions computed from the attacked answers)
+    AFFECTS: ClassVar[dict[str, set[str]]] = {}
     #: a regular expression the attacked question's messages must match
     MESSAGE = ""
 
@@ -228,7 +230,7 @@ class WeekSuite:
         if self.MESSAGE:
             assert re.search(self.MESSAGE, messages(graded[mutant], gid)), messages(graded[mutant], gid)
         if self.ONLY_ITS_QUESTIONS:
-            attacked = set(_gids(self.CAUGHT_BY[mutant]))
+            attacked = set(_gids(self.CAUGHT_BY[mutant])) | self.AFFECTS.get(mutant, set())
             others = {g: s for g, s in scores(graded[mutant]).items() if g not in attacked}
             assert others == {g: p for g, p in points(self.WEEK).items() if g not in attacked}, \
                 "a mistake costs only its question"
