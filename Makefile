@@ -24,7 +24,9 @@ $(STAMPS)/setup: requirements.lock pyproject.toml
 	  f"Python 3.11 is required (found {v[0]}.{v[1]} at {sys.executable}); install it or run make PYTHON=/path/to/python3.11")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$(UV_PIN)"
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.lock
+	@# --compile-bytecode: every kernel, grader and generator worker then imports pandas & co. in ~0.6 s
+	@# instead of ~1.5 s (where PYTHONDONTWRITEBYTECODE is set, nothing would ever cache them)
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -r requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
 	@$(BIN)/delab doctor --java || echo "WARNING: without Java 17+ the Spark weeks (7, 8) cannot run; the rest of the course can."
 	@command -v bwrap >/dev/null || echo "NOTE: without bubblewrap (sudo apt-get install bubblewrap) delab grade refuses to run student code; delab check runs unsandboxed and says so"
