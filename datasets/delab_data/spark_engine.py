@@ -12,9 +12,7 @@ row counts in ``manifest.json`` beside the data when the output folder is local.
 from __future__ import annotations
 
 import io
-import os
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,24 +26,13 @@ from .engine import DataError, _check_replace, _fresh_tmp
 from .plan import Request, producers_for, waves
 from .schema import PRODUCERS, TABLES, conform
 
-DEFAULT_MASTER = "local[2]"
 
+def spark_session(app: str = "delab-data") -> Any:
+    """The course's SparkSession (:func:`delab.services.spark.spark_session`: ``SPARK_MASTER`` or
+    local[2], this interpreter as the Python workers, Java checked first)."""
+    from delab.services.spark import spark_session as course_session
 
-def spark_session(app: str = "delab-data"):
-    """A SparkSession on ``SPARK_MASTER`` (default local[2])."""
-    from pyspark.sql import SparkSession
-
-    # local workers must run this venv's Python (the one that can import delab_data)
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    master = os.environ.get("SPARK_MASTER", DEFAULT_MASTER)
-    return (
-        SparkSession.builder.master(master)
-        .appName(app)
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
+    return course_session(app)
 
 
 def chunk_rows(request: Request, producer: str, table: str, chunks: list[int], dims: dict[str, bytes]):
