@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from typing import Protocol
@@ -22,6 +23,16 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         except OSError:
             return True
     return False
+
+
+def port_setting(name: str) -> int | None:
+    """The TCP port in environment variable ``name`` (None when unset); :class:`ServiceError` if invalid."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ServiceError(f"{name}={raw!r} is not a TCP port (1-65535): fix or unset it")
+    return int(raw)
 
 
 def free_port(preferred: int | None = None, host: str = "127.0.0.1", *, setting: str | None = None) -> int:

@@ -47,7 +47,7 @@ from ..paths import state_dir
 from . import _pgctl as pgctl
 from ._account import Account, check_reachable, owned_dir, server_account
 from .errors import ServiceError
-from .ports import free_port
+from .ports import free_port, port_setting
 
 #: Server settings for logical decoding (``test_decoding``, ``pgoutput``; week 6).
 LOGICAL_DECODING: dict[str, Any] = {
@@ -204,7 +204,7 @@ def postgres(name: str = "course", settings: Mapping[str, Any] | None = None, *,
     ``settings`` are server parameters, e.g. :data:`LOGICAL_DECODING`; ``port`` (or ``DELAB_PG_PORT``)
     makes it also listen on 127.0.0.1:port. With ``DATABASE_URL`` set, that server is used instead.
     """
-    options = _options(settings or {}, port if port is not None else _env_port())
+    options = _options(settings or {}, port if port is not None else port_setting("DELAB_PG_PORT"))
     external = os.environ.get("DATABASE_URL")
     if external:
         return _external(external, options)
@@ -236,13 +236,6 @@ def _options(settings: Mapping[str, Any], port: int | None) -> dict[str, str]:
     if port:
         options |= {"listen_addresses": "127.0.0.1", "port": str(port)}
     return options
-
-
-def _env_port() -> int | None:
-    raw = os.environ.get("DELAB_PG_PORT", "").strip()
-    if raw and not raw.isdigit():
-        raise ServiceError(f"DELAB_PG_PORT={raw!r} is not a port number")
-    return int(raw) if raw else None
 
 
 def _ensure_running(local: _Local, options: dict[str, str]) -> tuple[pgctl.PidFile, bool]:

@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from .errors import ServiceError
-from .ports import free_port, wait_for_port
+from .ports import free_port, port_setting, wait_for_port
 
 #: Setting that points every call at an existing S3 endpoint instead of a local one.
 ENDPOINT_SETTING = "S3_ENDPOINT_URL"
@@ -157,7 +157,7 @@ def s3(port: int | None = None) -> S3Service:
     external = os.environ.get(ENDPOINT_SETTING, "").strip()
     if external:
         return _external(external)
-    return _start_local(port if port is not None else _port_setting())
+    return _start_local(port if port is not None else port_setting(PORT_SETTING))
 
 
 def _external(endpoint: str) -> S3Service:
@@ -171,15 +171,6 @@ def _external(endpoint: str) -> S3Service:
                            "not: set both to the credentials of that S3")
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
     return S3Service(endpoint.rstrip("/"), key, secret, region, os.environ.get("AWS_SESSION_TOKEN"))
-
-
-def _port_setting() -> int | None:
-    raw = os.environ.get(PORT_SETTING, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
-        raise ServiceError(f"{PORT_SETTING}={raw!r} is not a TCP port (1-65535): fix or unset it")
-    return int(raw)
 
 
 def _start_local(port: int | None) -> S3Service:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from delab.services import PortInUseError, ServiceError, free_port, port_in_use, wait_for_port
+from delab.services.ports import port_setting
 
 
 @pytest.fixture
@@ -52,3 +53,17 @@ def test_wait_stops_when_the_server_process_died() -> None:
     dead.wait()
     with pytest.raises(ServiceError, match="exited"):
         wait_for_port("127.0.0.1", free_port(), timeout=60, process=dead)
+
+
+@pytest.mark.parametrize("raw", ["eighty", "0", "70000", "-1"])
+def test_a_port_setting_that_is_not_a_port_is_refused(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    monkeypatch.setenv("DELAB_PG_PORT", raw)
+    with pytest.raises(ServiceError, match=rf"DELAB_PG_PORT='{raw}' is not a TCP port"):
+        port_setting("DELAB_PG_PORT")
+
+
+def test_a_port_setting_unset_or_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DELAB_PG_PORT", raising=False)
+    assert port_setting("DELAB_PG_PORT") is None
+    monkeypatch.setenv("DELAB_PG_PORT", " 5433 ")
+    assert port_setting("DELAB_PG_PORT") == 5433
