@@ -40,8 +40,9 @@ CHAIN = (
 def student_notebook(source: Path, week: str, db_url: str | None) -> NotebookNode:
     """The released notebook of ``source``; its cells are saved in the gradebook on the way
     (``db_url`` None: no gradebook, e.g. to compare with the committed notebook)."""
-    require_tamper_proof(load_source(source), source)
-    nb = nbformat.read(source, as_version=4)
+    parsed = load_source(source)
+    require_tamper_proof(parsed, source)
+    nb = parsed.nb
     if db_url:
         with open_gradebook(db_url) as gb:
             gb.update_or_create_assignment(week, duedate=due_date(nb))
