@@ -8,6 +8,6 @@ Typical use::
 or from the shell: ``delab data --scale tiny``.
 """
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 
 __all__ = ["GENERATOR_VERSION"]

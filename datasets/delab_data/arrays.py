@@ -46,6 +46,20 @@ def strings(values: Sequence[str]) -> pa.Array:
     return pa.Array.from_buffers(pa.string(), len(encoded), buffers, null_count=0)
 
 
+def dictionary(values: pa.Array, codes: np.ndarray) -> pa.DictionaryArray:
+    """Row ``i`` is ``values[codes[i]]``, dictionary-encoded: no value is copied (codes are trusted)."""
+    return pa.DictionaryArray.from_arrays(from_numpy(codes, pa.int64()), values, safe=False)
+
+
+def decoded(table: pa.Table) -> pa.Table:
+    """``table`` with its dictionary-encoded columns decoded to their value type."""
+    schema = table.schema
+    if not any(pa.types.is_dictionary(f.type) for f in schema):
+        return table
+    return table.cast(pa.schema([f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f
+                                 for f in schema]))  # fmt: skip
+
+
 def to_numpy(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """A fixed-width column without nulls as numpy (bool as bool, dates/timestamps as datetime64).
 

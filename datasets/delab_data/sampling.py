@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .arrays import from_numpy, strings
+from .arrays import dictionary, from_numpy, strings
 
 MS_PER_HOUR = 3_600_000
 MS_PER_DAY = 86_400_000
@@ -196,6 +196,14 @@ def _first_largest(values: np.ndarray, k: int) -> np.ndarray:
     return np.concatenate([above, tied])
 
 
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` for non-negative integer keys below 2**32, as 16-bit radix
+    passes (several times faster in numpy than a stable sort of int64)."""
+    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    high = (keys[order] >> 16).astype(np.uint16)
+    return order if not high.any() else order[np.argsort(high, kind="stable")]
+
+
 def zipf_ranks(u: np.ndarray, sizes: np.ndarray | int, s: float = 1.1) -> np.ndarray:
     """0-based ranks in ``[0, size)`` with P(rank r) ∝ (r+1)^-s, from uniforms ``u`` (analytic inverse).
 
@@ -334,6 +342,11 @@ def take_strings(values: Sequence[str] | pa.Array, codes: np.ndarray) -> pa.Arra
     """Category strings for integer codes (fast ``pyarrow.compute.take``)."""
     arr = values if isinstance(values, pa.Array) else _vocabulary(tuple(values))
     return pc.take(arr, from_numpy(codes, pa.int64()))
+
+
+def categories(values: Sequence[str], codes: np.ndarray) -> pa.DictionaryArray:
+    """Category strings for integer codes, dictionary-encoded (cheapest to make and to write)."""
+    return dictionary(_vocabulary(tuple(values)), codes)
 
 
 @lru_cache(maxsize=256)

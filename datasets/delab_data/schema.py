@@ -158,10 +158,24 @@ def producer(spec: Producer) -> Producer:
     return spec
 
 
-def conform(spec: Table, data: pa.Table) -> pa.Table:
-    """Return ``data`` with exactly the declared columns, in order, cast to the declared types."""
+def conform(spec: Table, data: pa.Table, dictionaries: bool = False) -> pa.Table:
+    """Return ``data`` with exactly the declared columns, in order, cast to the declared types.
+
+    With ``dictionaries``, a dictionary-encoded column whose values have the declared type stays encoded
+    (the Parquet writer stores it as that type without decoding it first).
+    """
     missing = [c for c in spec.column_names if c not in data.column_names]
     extra = [c for c in data.column_names if c not in spec.column_names]
     if missing or extra:
         raise ValueError(f"table {spec.name!r}: generator returned missing={missing} extra={extra}")
-    return data.select(spec.column_names).cast(spec.schema)
+    data = data.select(spec.column_names)
+    if not dictionaries:
+        return data.cast(spec.schema)
+    return data.cast(pa.schema([_encoded_as(f, data.schema.field(f.name).type) for f in spec.schema]))
+
+
+def _encoded_as(declared: pa.Field, actual: pa.DataType) -> pa.Field:
+    """``declared``, or a dictionary of its type when ``actual`` is one."""
+    if pa.types.is_dictionary(actual) and actual.value_type == declared.type:
+        return declared.with_type(actual)
+    return declared

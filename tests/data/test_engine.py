@@ -7,14 +7,17 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
-from delab_data import dictionary, manifest
+from delab_data import dictionary, engine, manifest
 from delab_data.dial import DialError, parse_dial
+from delab_data.dirty import dirty_schema
 from delab_data.engine import DataError, generate
 from delab_data.plan import PlanError, Request
 from delab_data.scales import PRESETS, ScaleError, parse_scale
@@ -62,6 +65,24 @@ def test_every_declared_format_is_written_and_readable(tiny: Path) -> None:
             assert data.num_rows == info["tables"][name]["rows"]
 
 
+def test_parquet_reads_back_with_the_declared_types_from_compact_encodings(tiny: Path) -> None:
+    """No Arrow schema is stored (dictionary-encoded text must read back as text), so Parquet's own
+    types must carry every declared type, nullability included, for the clean and dirty variants."""
+    for name, spec in TABLES.items():
+        variants = [(spec.variant, spec.schema)]
+        if "dirty" in manifest.read(tiny)["tables"][name] and "parquet" in spec.formats:
+            variants.append(("dirty", dirty_schema(spec)))
+        for variant, declared in variants if "parquet" in spec.formats else []:
+            folder = table_path(tiny, spec.domain, name, "parquet", variant)
+            assert read_table(folder).schema.equals(declared), (name, variant)
+    meta = pq.ParquetFile(tiny / "rides" / "trips" / "part-00000.parquet").metadata
+    assert b"ARROW:schema" not in (meta.metadata or {})
+    encodings = {meta.row_group(0).column(i).path_in_schema: meta.row_group(0).column(i).encodings
+                 for i in range(meta.num_columns)}  # fmt: skip
+    assert "DELTA_BINARY_PACKED" in encodings["trip_id"] and "DELTA_BINARY_PACKED" in encodings["start_time"]
+    assert "RLE_DICTIONARY" in encodings["city"] and "RLE_DICTIONARY" in encodings["fare"]
+
+
 def test_csv_has_one_header_and_every_row(tiny: Path) -> None:
     info = manifest.read(tiny)
     lines = (tiny / "rides" / "trips.csv").read_text().splitlines()
@@ -92,7 +113,11 @@ def test_rerun_with_same_parameters_is_a_no_op(tiny: Path) -> None:
 
 
 @pytest.mark.slow
-def test_same_seed_gives_identical_files_with_one_or_two_workers(tmp_path: Path) -> None:
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_same_seed_gives_identical_files_with_one_or_two_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start: str
+) -> None:
+    monkeypatch.setattr(engine, "_start_method", lambda: start)
     request = Request(TWO_CHUNKS, seed=3, tables=("trips", "payments"))
     one = generate(tmp_path / "one", request, workers=1, **QUIET)
     two = generate(tmp_path / "two", request, workers=2, **QUIET)
@@ -104,6 +129,17 @@ def test_same_seed_gives_identical_files_with_one_or_two_workers(tmp_path: Path)
     }
     assert not differing
     assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)
+
+
+def test_workers_are_spawned_not_forked_while_other_threads_run() -> None:
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait)
+    helper.start()
+    try:
+        assert engine._start_method() == "spawn"
+    finally:
+        stop.set()
+        helper.join()
 
 
 def test_other_seed_needs_force_and_then_replaces(tiny: Path, tmp_path: Path) -> None:

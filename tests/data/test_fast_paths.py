@@ -13,9 +13,11 @@ import pyarrow as pa
 import pytest
 from conftest import make_ctx
 from delab_data import shared
-from delab_data.arrays import from_numpy, strings, to_numpy
+from delab_data.arrays import decoded, from_numpy, read_parquet, strings, to_numpy
 from delab_data.domains import rides, rides_world
-from delab_data.sampling import _first_largest
+from delab_data.sampling import _first_largest, categories, stable_order
+from delab_data.schema import TABLES, conform
+from delab_data.writers import write_part
 
 RNG = np.random.default_rng(3)
 N = 1_000
@@ -61,6 +63,26 @@ def test_first_largest_picks_what_a_stable_argsort_picks() -> None:
         for k in range(-1, n + 2):
             want = np.sort(np.argsort(-values, kind="stable")[:k])
             assert np.array_equal(np.sort(_first_largest(values, k)), want), (values, k)
+
+
+def test_stable_order_is_a_stable_argsort() -> None:
+    rng = np.random.default_rng(1)
+    for keys in (rng.integers(0, 40, 5_000), rng.integers(0, 2**32, 5_000), np.zeros(3, np.int64)):
+        assert np.array_equal(stable_order(keys), np.argsort(keys, kind="stable"))
+
+
+def test_dictionary_encoded_text_is_conformed_kept_and_written_as_text(tiny_tables, tmp_path) -> None:
+    trips = tiny_tables["trips"]
+    codes = RNG.integers(0, 3, trips.num_rows)
+    encoded = trips.set_column(trips.schema.get_field_index("status"), "status",
+                               categories(("completed", "cancelled", "other"), codes))  # fmt: skip
+    kept = conform(TABLES["trips"], encoded, dictionaries=True)
+    assert pa.types.is_dictionary(kept.schema.field("status").type)
+    assert not kept.schema.field("status").nullable
+    plain = conform(TABLES["trips"], encoded)
+    assert plain.schema.equals(TABLES["trips"].schema) and decoded(kept).equals(plain)
+    write_part(kept, tmp_path / "part.parquet", "parquet", 0)
+    assert read_parquet(tmp_path / "part.parquet").equals(plain)
 
 
 def test_shared_state_round_trips_as_read_only_views(tmp_path: Path) -> None:

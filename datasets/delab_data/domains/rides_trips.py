@@ -14,10 +14,11 @@ from ..sampling import (
     MS_PER_HOUR,
     LognormalTable,
     LookupChoice,
+    categories,
     lognormal,
     profile_times,
     round_cents,
-    take_strings,
+    stable_order,
 )
 from . import rides_fraud
 from .rides_dims import CITIES, CITY_SHARE, PAYMENT_SHARE, PAYMENT_TYPES
@@ -133,19 +134,12 @@ def _unclash(rng, w: World, city, driver, start, end) -> np.ndarray:
     Drivers are drawn independently per trip, so busy drivers would otherwise sometimes drive two trips
     at once; one pass removes almost all of those (a few per ten thousand trips remain).
     """
-    order = _stable_order(driver)  # by driver, then by start (trips come in start order)
+    order = stable_order(driver)  # by driver, then by start (trips come in start order)
     d, s, e = driver[order], start[order], end[order]
     clash = order[1:][(d[1:] == d[:-1]) & (s[1:] < e[:-1])]
     driver = driver.copy()
     driver[clash] = w.drivers.veteran.draw(rng, city[clash])
     return driver
-
-
-def _stable_order(keys: np.ndarray) -> np.ndarray:
-    """Stable argsort of non-negative integer keys below 2**32 as 16-bit radix passes (fast in numpy)."""
-    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
-    high = (keys[order] >> 16).astype(np.uint16)
-    return order if not high.any() else order[np.argsort(high, kind="stable")]
 
 
 def _riders(rng: np.random.Generator, w: World, city: np.ndarray, start: np.ndarray) -> np.ndarray:
@@ -206,14 +200,14 @@ def trips_table(w: World, t: TripChunk) -> pa.Table:
             "start_time": from_numpy(t.start_ms, pa.timestamp("ms")),
             "end_time": from_numpy(t.end_ms, pa.timestamp("ms")),
             "distance_km": from_numpy(t.distance, pa.float64()),
-            "city": take_strings(CITIES, t.city),
+            "city": categories(CITIES, t.city),
             "pickup_zone_id": from_numpy(w.zones.ids[t.pickup], pa.int64()),
             "dropoff_zone_id": from_numpy(w.zones.ids[t.dropoff], pa.int64()),
             "fare": from_numpy(t.fare, pa.float64()),
             "tip": from_numpy(t.tip, pa.float64()),
             "surge_multiplier": from_numpy(t.surge, pa.float64()),
-            "status": take_strings(STATUSES, t.cancelled.view(np.int8)),
-            "payment_type": take_strings(PAYMENT_TYPES, t.payment),
+            "status": categories(STATUSES, t.cancelled.view(np.int8)),
+            "payment_type": categories(PAYMENT_TYPES, t.payment),
             "rating": from_numpy(t.rating, pa.int8(), null=t.rating == 0),
         }
     )

@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 
 from ..arrays import strings, to_numpy
 from ..context import ChunkContext
-from ..sampling import GroupedPool, LookupChoice
+from ..sampling import GroupedPool, LookupChoice, stable_order
 from ..scales import Scale
 from ..schema import PRODUCERS
 from .rides_dims import (
@@ -125,7 +125,8 @@ def _build(seed: int, zones: pa.Table, drivers: pa.Table, ctx: ChunkContext) -> 
     r_first = rc.signup.astype("datetime64[ms]").astype(np.int64)
     no_end = np.broadcast_to(np.iinfo(np.int64).max, (len(r_first),))  # riders never leave
     r = _people(np.arange(1, len(r_first) + 1), rc.city, r_first, no_end, lo, rng, RIDER_SPREAD)
-    order = np.argsort(r.first_ms, kind="stable").astype(np.int32)
+    days = rc.signup.astype(np.int64)
+    order = stable_order(days - days.min(initial=0)).astype(np.int32)  # by signup, i.e. by first_ms
     return World(
         zones=z,
         drivers=d,
