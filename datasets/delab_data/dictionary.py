@@ -28,6 +28,8 @@ def render() -> str:
         "Every table of the shared synthetic dataset. Paths are relative to the dataset folder",
         "(`data/<scale>/`, e.g. `data/small/`). Parquet tables are folders of part files; CSV and JSON Lines",
         "tables are single files. Tables with a dirty-data spec also exist, damaged, under `dirty/`.",
+        "Parquet columns are encoded by type (integers and times delta-encoded, floats and text",
+        "dictionary-encoded); pyarrow, pandas, DuckDB, Polars and Spark 3.3 or later read them.",
         "",
         "| scale | trips | orders | viewing events |",
         "|---|---:|---:|---:|",
