@@ -125,20 +125,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trips", type=int, default=PRESETS["large"].trips)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--faker-rows", type=int, default=100_000)
+    parser.add_argument("--dbgen-sf", type=float, default=1.0, help="TPC-H scale factor of the anchor")
     args = parser.parse_args(argv)
 
     load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="delab-bench-") as tmp:
         gen_s, gen_rows = bench_generator(args.trips, args.workers, Path(tmp))
         own, child = peak_rss_gb()  # before the anchors, which hold their data in this process
-        db_s, db_rows = bench_dbgen()
+        db_s, db_rows = bench_dbgen(args.dbgen_sf)
         fk_s, fk_rows = bench_faker(Path(tmp), args.faker_rows)
     ours, dbgen, faker = gen_rows / gen_s, db_rows / db_s, fk_rows / fk_s
     print(f"load average (1/5/15 min) at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
           f"on {os.cpu_count()} cores")
     print(f"delab_data  : {gen_rows:>11,} trips -> Parquet in {gen_s:6.2f} s = {ours:>12,.0f} rows/s "
           f"({args.workers} workers)")
-    print(f"duckdb dbgen: {db_rows:>11,} rows (TPC-H sf=1) in {db_s:6.2f} s = {dbgen:>12,.0f} rows/s")
+    print(f"duckdb dbgen: {db_rows:>11,} rows (TPC-H sf={args.dbgen_sf:g}) in {db_s:6.2f} s = "
+          f"{dbgen:>12,.0f} rows/s")
     print(f"faker loop  : {fk_rows:>11,} trips -> Parquet in {fk_s:6.2f} s = {faker:>12,.0f} rows/s")
     print(f"ratio vs dbgen: {ours / dbgen:6.2f}x  (target >= {TARGETS['vs_dbgen']}x)")
     print(f"ratio vs faker: {ours / faker:6.0f}x  (target >= {TARGETS['vs_faker']:.0f}x)")
