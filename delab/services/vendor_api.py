@@ -33,7 +33,6 @@ from typing import Any
 import pandas as pd
 
 from .errors import PortInUseError, ServiceError
-from .ports import free_port
 
 URL_ENV, KEY_ENV = "VENDOR_API_URL", "VENDOR_API_KEY"
 MAX_PAGE_SIZE = 500
@@ -199,14 +198,13 @@ def _serve(app: Any, key: str, plan: FaultPlan, port: int | None) -> VendorAPI:
 
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    chosen = free_port(port, setting="vendor_api(port=...)") if port else 0
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind(("127.0.0.1", chosen))
+        sock.bind(("127.0.0.1", port or 0))  # a taken port fails here, with nothing started yet
     except OSError as exc:
         sock.close()
-        raise PortInUseError(chosen, setting="vendor_api(port=...)") from exc
+        raise PortInUseError(port or 0, setting="vendor_api(port=...)") from exc
     # log_config=None: uvicorn's own logging setup (dictConfig) would close the notebook's log handlers
     config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
