@@ -4,11 +4,11 @@ Chunks are written straight into a hidden temporary folder next to the target; t
 every file is hashed, ``manifest.json`` is written last and the folder is renamed into place. A run that
 is killed leaves at most a hidden ``.<name>.partial-<pid>`` folder, which the next run removes.
 
-Speed: the pool's workers all start at once, before anything else. On Linux they are forked from this
-process (which has imported everything and runs no other thread yet), elsewhere spawned, and they then
-import while this process makes the waves that have a single chunk (the rides dimensions) and each
-producer's prepared state (``Producer.prepare``, saved once for every worker to map, see :mod:`shared`).
-None of this changes a byte of the output.
+Speed: the pool's workers all start at once, before anything else: forked from this process on Linux
+(they inherit its imports), spawned elsewhere (they import in parallel). Meanwhile this process makes
+the waves that have a single chunk (the rides dimensions) and each producer's prepared state
+(``Producer.prepare``, saved once for every worker to map, see :mod:`shared`). None of this changes a
+byte of the output.
 """
 
 from __future__ import annotations
@@ -203,7 +203,7 @@ def _inline(jobs: Jobs) -> Iterator[ChunkReport]:
 
 
 def _ready() -> None:
-    """A no-op task: submitting one per worker starts every worker at once (they import in parallel)."""
+    """A no-op task: submitting one per worker starts every worker at once."""
 
 
 def _keep_heap() -> None:
@@ -233,7 +233,7 @@ def _start_method() -> str:
 
 
 class _executor:
-    """Map chunk tasks inline (one worker) or over a pool of spawned processes, all started up front."""
+    """Map chunk tasks inline (one worker) or over a pool of processes, all started up front."""
 
     def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
