@@ -4,13 +4,12 @@ Parquet tables are folders of part files (one per chunk); CSV and JSON Lines are
 concatenating per-chunk parts in chunk order, so output never depends on which worker wrote what.
 
 Parquet columns are encoded by type (:func:`parquet_options`); against snappy on every column (with
-dictionaries for text), that halves the files and takes ~40 % off the encoding CPU: integers, dates and
-timestamps with
-``DELTA_BINARY_PACKED`` (sequential ids and time-ordered stamps shrink to a few bits per value, and
-compression on top gains nothing); floats with a dictionary (amounts in cents repeat a lot; Parquet falls
-back to plain values when a column has too many distinct ones), uncompressed; text with a dictionary and
-snappy. Dictionary-encoded Arrow columns are written as text columns without being decoded first, and
-the files carry no Arrow schema, so every reader (pandas, DuckDB, Spark) sees plain text columns.
+dictionaries for text), that halves the files and takes ~40 % off the encoding CPU. Integers, dates and
+timestamps use ``DELTA_BINARY_PACKED`` (sequential ids and time-ordered stamps shrink to a few bits per
+value, and compression on top gains nothing); floats a dictionary (amounts in cents repeat a lot; Parquet
+falls back to plain values when a column has too many distinct ones), uncompressed; text a dictionary
+and snappy. Dictionary-encoded Arrow columns are written as text columns without being decoded first,
+and the files carry no Arrow schema, so every reader (pandas, DuckDB, Spark) sees plain text columns.
 """
 
 from __future__ import annotations
